@@ -1,0 +1,70 @@
+// Every limit of the ledger, in one place, with the reason for its value.
+//
+// Limits bound memory and latency per request and make abuse cheap to refuse.
+// The gRPC layer's own limits (message size, deadlines) are derived from these.
+#ifndef LEDGER_LIMITS_H_
+#define LEDGER_LIMITS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ledger::limits {
+
+// Stream ids are unit code and fiscal year ("35.08.19/2024"); 128 bytes leaves
+// room for longer schemes without letting keys grow without bound.
+inline constexpr size_t kMaxStreamIdBytes = 128;
+// Event ids are client-chosen idempotency keys (UUIDs are 36 bytes).
+inline constexpr size_t kMaxEventIdBytes = 128;
+inline constexpr size_t kMaxEventTypeBytes = 128;
+inline constexpr size_t kMaxContentTypeBytes = 128;
+inline constexpr size_t kMaxCorrelationIdBytes = 128;
+inline constexpr size_t kMaxActorBytes = 256;
+// A reason is a sentence or a paragraph written by a person.
+inline constexpr size_t kMaxReasonBytes = 4096;
+// A domain event is a few hundred bytes; 1 MiB leaves room for narratives
+// (evaluation, follow-up plan) while keeping one event far below gRPC's 4 MiB.
+inline constexpr size_t kMaxPayloadBytes = 1 << 20;
+// One append lands in one WriteBatch; bound it so that one client cannot
+// monopolize a group commit.
+inline constexpr size_t kMaxEventsPerAppend = 1000;
+// Sum of payloads and strings of one append; below gRPC's default 4 MiB
+// message limit with room for framing.
+inline constexpr size_t kMaxAppendBytes = (4 << 20) - (64 << 10);
+
+// Group commit: at most this many events / bytes are merged into one synced
+// WriteBatch, so that one sync never takes unboundedly long.
+inline constexpr size_t kMaxGroupCommitEvents = 16384;
+inline constexpr size_t kMaxGroupCommitBytes = 64 << 20;
+// Appends waiting for the writer. Past this, Append answers
+// RESOURCE_EXHAUSTED at once instead of queueing without bound.
+inline constexpr size_t kMaxPendingAppends = 8192;
+
+// Reads are paged.
+inline constexpr size_t kDefaultPageSize = 100;
+inline constexpr size_t kMaxPageSize = 1000;
+// A page stops growing past this many stored bytes (it always holds at least
+// one event), so that a page, even with stored bytes included, fits in gRPC's
+// default 4 MiB receive limit of a client.
+inline constexpr size_t kMaxPageBytes = 1 << 20;
+// gRPC message limits of the server: requests up to one full append; replies
+// up to one page with stored bytes included.
+inline constexpr size_t kMaxGrpcReceiveBytes = 4 << 20;
+inline constexpr size_t kMaxGrpcSendBytes = 4 << 20;
+
+// Recent events kept in memory for live subscribers. A subscriber that falls
+// further behind reads from disk instead; writers never wait for subscribers.
+inline constexpr size_t kRecentEventsCached = 65536;
+// Live subscriptions per server.
+inline constexpr size_t kMaxSubscriptions = 1024;
+// Events handed to a subscriber per wake-up.
+inline constexpr size_t kSubscriptionBatch = 256;
+
+// Stream head versions cached by the writer (a cache: misses read RocksDB).
+inline constexpr size_t kStreamVersionCacheEntries = 1 << 18;
+
+// Events whose chain is re-verified when the log is opened.
+inline constexpr size_t kOpenTailVerifyEvents = 1024;
+
+}  // namespace ledger::limits
+
+#endif  // LEDGER_LIMITS_H_

@@ -1,0 +1,119 @@
+#include "ledger/store/keys.h"
+
+#include "ledger/integrity/sha256.h"
+
+namespace ledger::keys {
+
+void PutBigEndian64(std::string* out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xFF));
+  }
+}
+
+void PutBigEndian32(std::string* out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xFF));
+  }
+}
+
+uint64_t GetBigEndian64(std::string_view in, size_t offset) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    value = (value << 8) | static_cast<unsigned char>(in[offset + i]);
+  }
+  return value;
+}
+
+uint32_t GetBigEndian32(std::string_view in, size_t offset) {
+  uint32_t value = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    value = (value << 8) | static_cast<unsigned char>(in[offset + i]);
+  }
+  return value;
+}
+
+std::string EventKey(uint64_t position) {
+  std::string key;
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+std::optional<uint64_t> ParseEventKey(std::string_view key) {
+  if (key.size() != 8) return std::nullopt;
+  return GetBigEndian64(key);
+}
+
+std::string StreamKey(std::string_view stream_id, uint64_t version) {
+  std::string key;
+  key.reserve(stream_id.size() + 9);
+  key.append(stream_id);
+  key.push_back('\0');
+  PutBigEndian64(&key, version);
+  return key;
+}
+
+std::string StreamUpperBound(std::string_view stream_id) {
+  std::string key(stream_id);
+  key.push_back('\x01');
+  return key;
+}
+
+std::optional<StreamKeyParts> ParseStreamKey(std::string_view key) {
+  if (key.size() < 10) return std::nullopt;
+  size_t separator = key.size() - 9;
+  if (key[separator] != '\0') return std::nullopt;
+  std::string_view stream_id = key.substr(0, separator);
+  if (stream_id.find('\0') != std::string_view::npos) return std::nullopt;
+  return StreamKeyParts{stream_id, GetBigEndian64(key, separator + 1)};
+}
+
+std::string PositionValue(uint64_t position) { return EventKey(position); }
+
+std::optional<uint64_t> ParsePositionValue(std::string_view value) {
+  return ParseEventKey(value);
+}
+
+std::string IdValue(const IdEntry& entry) {
+  std::string value;
+  value.reserve(16 + kHashBytes);
+  PutBigEndian64(&value, entry.position);
+  PutBigEndian64(&value, entry.version);
+  value.append(entry.digest);
+  return value;
+}
+
+std::optional<IdEntry> ParseIdValue(std::string_view value) {
+  if (value.size() != 16 + kHashBytes) return std::nullopt;
+  return IdEntry{GetBigEndian64(value, 0), GetBigEndian64(value, 8),
+                 std::string(value.substr(16))};
+}
+
+std::string ByTimeKey(uint64_t recorded_at_micros, uint64_t position) {
+  std::string key;
+  key.reserve(16);
+  PutBigEndian64(&key, recorded_at_micros);
+  PutBigEndian64(&key, position);
+  return key;
+}
+
+std::optional<ByTimeParts> ParseByTimeKey(std::string_view key) {
+  if (key.size() != 16) return std::nullopt;
+  return ByTimeParts{GetBigEndian64(key, 0), GetBigEndian64(key, 8)};
+}
+
+std::string EncodeHead(const HeadValue& head) {
+  std::string value;
+  value.reserve(16 + kHashBytes);
+  PutBigEndian64(&value, head.position);
+  PutBigEndian64(&value, head.recorded_at_micros);
+  value.append(head.hash);
+  return value;
+}
+
+std::optional<HeadValue> ParseHead(std::string_view value) {
+  if (value.size() != 16 + kHashBytes) return std::nullopt;
+  return HeadValue{GetBigEndian64(value, 0), GetBigEndian64(value, 8),
+                   std::string(value.substr(16))};
+}
+
+}  // namespace ledger::keys

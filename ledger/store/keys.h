@@ -1,0 +1,90 @@
+// The one file that owns the RocksDB key layout of the ledger.
+//
+// Grammar (all integers big-endian, so that byte order is numeric order):
+//
+//   column family "events":   key := position:u64                value := record (see integrity/record.h)
+//   column family "streams":  key := stream_id 0x00 version:u64  value := position:u64
+//   column family "ids":      key := event_id                    value := position:u64 version:u64 digest:32
+//   column family "by_time":  key := recorded_at_micros:u64 position:u64   value := (empty)
+//   column family "meta":     key := "head"                      value := position:u64 recorded_at_micros:u64 hash:32
+//                             key := "schema_version"            value := version:u32
+//
+// Positions and versions start at 1; 0 means "none". Stream ids never contain
+// 0x00 (validated on append), so the separator keeps one stream's keys
+// contiguous and streams sorted by id, which a prefix scan over unit codes
+// ("35.08.") relies on. `digest` is SHA-256 over the event's proposed content
+// (see IdempotencyDigest) and lets a retry be recognized without reading the
+// event. Recorded times are never negative (the writer clamps to >= 0).
+//
+// Thread-safety: pure functions.
+#ifndef LEDGER_STORE_KEYS_H_
+#define LEDGER_STORE_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ledger::keys {
+
+inline constexpr char kEventsFamily[] = "events";
+inline constexpr char kStreamsFamily[] = "streams";
+inline constexpr char kIdsFamily[] = "ids";
+inline constexpr char kByTimeFamily[] = "by_time";
+inline constexpr char kMetaFamily[] = "meta";
+
+inline constexpr char kMetaHeadKey[] = "head";
+inline constexpr char kMetaSchemaVersionKey[] = "schema_version";
+inline constexpr uint32_t kSchemaVersion = 1;
+
+void PutBigEndian64(std::string* out, uint64_t value);
+void PutBigEndian32(std::string* out, uint32_t value);
+// Reads 8 (or 4) bytes at `offset`; the caller checks the size.
+uint64_t GetBigEndian64(std::string_view in, size_t offset = 0);
+uint32_t GetBigEndian32(std::string_view in, size_t offset = 0);
+
+// events
+std::string EventKey(uint64_t position);
+std::optional<uint64_t> ParseEventKey(std::string_view key);
+
+// streams
+std::string StreamKey(std::string_view stream_id, uint64_t version);
+// The smallest key above every key of `stream_id` (an exclusive upper bound).
+std::string StreamUpperBound(std::string_view stream_id);
+struct StreamKeyParts {
+  std::string_view stream_id;
+  uint64_t version;
+};
+std::optional<StreamKeyParts> ParseStreamKey(std::string_view key);
+std::string PositionValue(uint64_t position);
+std::optional<uint64_t> ParsePositionValue(std::string_view value);
+
+// ids
+struct IdEntry {
+  uint64_t position = 0;
+  uint64_t version = 0;
+  std::string digest;  // 32 bytes
+};
+std::string IdValue(const IdEntry& entry);
+std::optional<IdEntry> ParseIdValue(std::string_view value);
+
+// by_time
+std::string ByTimeKey(uint64_t recorded_at_micros, uint64_t position);
+struct ByTimeParts {
+  uint64_t recorded_at_micros;
+  uint64_t position;
+};
+std::optional<ByTimeParts> ParseByTimeKey(std::string_view key);
+
+// meta
+struct HeadValue {
+  uint64_t position = 0;
+  uint64_t recorded_at_micros = 0;
+  std::string hash;  // 32 bytes
+};
+std::string EncodeHead(const HeadValue& head);
+std::optional<HeadValue> ParseHead(std::string_view value);
+
+}  // namespace ledger::keys
+
+#endif  // LEDGER_STORE_KEYS_H_

@@ -1,0 +1,102 @@
+#include "ledger/store/rocks_options.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/store/keys.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace ledger {
+
+rocksdb::DBOptions LedgerDbOptions() {
+  rocksdb::DBOptions options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // Check every file and every record RocksDB reads at open and in the
+  // background; a corruption stops the database instead of being skipped.
+  options.paranoid_checks = true;
+  // Every append is synced (WriteOptions::sync), so a crash can leave at most
+  // an incomplete record at the very end of the WAL, and that record was never
+  // acknowledged. This mode tolerates exactly that and refuses to open on any
+  // other corruption, so an acknowledged record is never dropped silently
+  // (kPointInTimeRecovery would stop at a damaged record in the middle and
+  // discard everything after it; kSkipAnyCorruptedRecords would skip it).
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // Several column families are written in one batch; flush them together so
+  // that checkpoints and backups always see the families at one point.
+  options.atomic_flush = true;
+  // Never recycle WAL files: a recycled file's stale tail could be mistaken
+  // for records by a tolerant recovery mode.
+  options.recycle_log_file_num = 0;
+  // The writer thread merges appends itself (group commit); RocksDB's own
+  // write pipeline stays in its strictest, ordered mode.
+  options.enable_pipelined_write = false;
+  options.unordered_write = false;
+  options.two_write_queues = false;
+  options.manual_wal_flush = false;
+  // Two cores: one background job for flushes, one for compactions.
+  options.max_background_jobs = 2;
+  options.keep_log_file_num = 10;
+  return options;
+}
+
+namespace {
+
+rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
+  rocksdb::ColumnFamilyOptions options;
+  rocksdb::BlockBasedTableOptions table;
+  // Block checksums on every read are verified (ReadOptions::verify_checksums).
+  table.checksum = rocksdb::kXXH3;
+  if (point_lookups) {
+    // The writer looks event ids and stream heads up on every append; a bloom
+    // filter makes the common miss (a new id) cheap.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.whole_key_filtering = true;
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Read back every SST file after it is written, before it is used.
+  options.paranoid_file_checks = true;
+  options.compression = rocksdb::kNoCompression;
+  return options;
+}
+
+}  // namespace
+
+std::vector<rocksdb::ColumnFamilyDescriptor> LedgerColumnFamilies() {
+  return {
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(false)},
+      {keys::kEventsFamily, FamilyOptions(false)},
+      {keys::kStreamsFamily, FamilyOptions(true)},
+      {keys::kIdsFamily, FamilyOptions(true)},
+      {keys::kByTimeFamily, FamilyOptions(false)},
+      {keys::kMetaFamily, FamilyOptions(false)},
+  };
+}
+
+rocksdb::WriteOptions LedgerWriteOptions() {
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  options.disableWAL = false;
+  return options;
+}
+
+rocksdb::ReadOptions LedgerReadOptions() {
+  rocksdb::ReadOptions options;
+  options.verify_checksums = true;
+  return options;
+}
+
+absl::Status FromRocks(const rocksdb::Status& status, const std::string& context) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(context, ": ", status.ToString());
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsNotFound()) return absl::NotFoundError(message);
+  if (status.IsIOError() || status.IsBusy() || status.IsTryAgain() || status.IsTimedOut()) {
+    return absl::UnavailableError(message);
+  }
+  if (status.IsInvalidArgument() || status.IsNotSupported()) {
+    return absl::FailedPreconditionError(message);
+  }
+  return absl::InternalError(message);
+}
+
+}  // namespace ledger

@@ -1,0 +1,61 @@
+// LedgerService: the thin gRPC adapter over the EventLog.
+//
+// It converts protos to core types, calls the log, converts back and maps
+// absl::Status to grpc::Status. No storage code here: services/ never
+// includes RocksDB.
+//
+// Thread-safety: gRPC calls the handlers from its thread pool concurrently;
+// the EventLog is thread-safe and the service holds no other mutable state
+// except the shutdown flag.
+#ifndef SERVICES_LEDGER_SERVICE_H_
+#define SERVICES_LEDGER_SERVICE_H_
+
+#include <atomic>
+#include <string>
+
+#include "ledger/store/event_log.h"
+#include "ledger/v1/ledger.grpc.pb.h"
+
+namespace ledger::services {
+
+struct LedgerServiceOptions {
+  // The principal written as the actor of every event until authentication
+  // exists (issue #6 replaces this with the authenticated peer).
+  std::string local_actor = "local:ledgerd";
+  // How often a waiting subscription handler checks for cancellation.
+  absl::Duration subscription_poll = absl::Milliseconds(200);
+};
+
+class LedgerServiceImpl final : public v1::LedgerService::Service {
+ public:
+  LedgerServiceImpl(EventLog* log, LedgerServiceOptions options);
+
+  // Ends live subscriptions so that the server can shut down.
+  void BeginShutdown() { shutting_down_.store(true); }
+
+  grpc::Status Append(grpc::ServerContext* context, const v1::AppendRequest* request,
+                      v1::AppendResponse* response) override;
+  grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
+                          v1::ReadResponse* response) override;
+  grpc::Status ReadAll(grpc::ServerContext* context, const v1::ReadAllRequest* request,
+                       v1::ReadResponse* response) override;
+  grpc::Status GetEvent(grpc::ServerContext* context, const v1::GetEventRequest* request,
+                        v1::GetEventResponse* response) override;
+  grpc::Status GetPositionAt(grpc::ServerContext* context, const v1::GetPositionAtRequest* request,
+                             v1::GetPositionAtResponse* response) override;
+  grpc::Status GetHead(grpc::ServerContext* context, const v1::GetHeadRequest* request,
+                       v1::GetHeadResponse* response) override;
+  grpc::Status Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                         grpc::ServerWriter<v1::SubscribeResponse>* writer) override;
+  grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
+                      v1::VerifyResponse* response) override;
+
+ private:
+  EventLog* const log_;
+  const LedgerServiceOptions options_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace ledger::services
+
+#endif  // SERVICES_LEDGER_SERVICE_H_

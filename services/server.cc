@@ -1,0 +1,57 @@
+#include "services/server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "ledger/limits.h"
+
+namespace ledger::services {
+
+inline constexpr char kLedgerServiceName[] = "ledger.v1.LedgerService";
+
+absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
+                                                                   const ServerOptions& options) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::unique_ptr<LedgerServer> server(new LedgerServer());
+  server->service_ = std::make_unique<LedgerServiceImpl>(log, options.service);
+  size_t colon = options.listen_address.rfind(':');
+  server->host_ = colon == std::string::npos ? options.listen_address
+                                             : options.listen_address.substr(0, colon);
+
+  grpc::ServerBuilder builder;
+  // Plaintext until TLS lands (issue #6); ledgerd listens on loopback only.
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("listen: cannot listen on '", options.listen_address, "'"));
+  }
+  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  health->SetServingStatus(kLedgerServiceName, true);
+  return server;
+}
+
+std::string LedgerServer::address() const { return absl::StrCat(host_, ":", port_); }
+
+void LedgerServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", false);
+  health->SetServingStatus(kLedgerServiceName, false);
+  service_->BeginShutdown();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+LedgerServer::~LedgerServer() { Shutdown(absl::Seconds(5)); }
+
+}  // namespace ledger::services
