@@ -141,6 +141,7 @@ class RocksEventLog final : public ClosableEventLog {
   absl::Status CheckSchema();
   absl::Status LoadHead();
   void RefuseWrites(std::string reason);
+  void PublishOpenedHead();
 
   // Writer thread.
   void WriterLoop();
@@ -274,7 +275,8 @@ absl::Status RocksEventLog::LoadHead() {
       RefuseWrites(absl::StrCat("the stored head is at position ", stored->position,
                                 " but the log holds no event"));
     }
-    return absl::OkStatus();  // a new, empty ledger
+    PublishOpenedHead();  // a new, empty ledger
+    return absl::OkStatus();
   }
   std::optional<uint64_t> last_position = keys::ParseEventKey(it->key().ToStringView());
   if (!last_position) {
@@ -307,6 +309,9 @@ absl::Status RocksEventLog::LoadHead() {
     if (!verifier.Feed(position.value_or(0), it->value().ToStringView())) break;
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the tail of the log"));
+  if (!verifier.finding() && verifier.next_position() != last + 1) {
+    verifier.Fail(verifier.next_position(), ChainProblem::kGap, "the log's tail has a gap");
+  }
   if (const auto& finding = verifier.finding()) {
     RefuseWrites(absl::StrCat("the tail of the log does not verify at position ",
                               finding->position, ": ", ChainProblemName(finding->problem), ": ",
@@ -324,11 +329,15 @@ absl::Status RocksEventLog::LoadHead() {
     writer_head_ = WriterHead{envelope.position(), verifier.last_hash(),
                               envelope.recorded_at_micros()};
   }
+  PublishOpenedHead();
+  return absl::OkStatus();
+}
+
+void RocksEventLog::PublishOpenedHead() {
   absl::MutexLock lock(&state_mu_);
   head_ = Head{writer_head_.position, writer_head_.hash,
                absl::FromUnixMicros(writer_head_.recorded_at_micros)};
   recent_first_ = writer_head_.position + 1;
-  return absl::OkStatus();
 }
 
 void RocksEventLog::Close() {
