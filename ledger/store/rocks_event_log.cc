@@ -324,10 +324,20 @@ absl::Status RocksEventLog::LoadHead() {
                               HexEncode(stored->hash), ") disagrees with the log (position ", last,
                               ", hash ", HexEncode(verifier.last_hash()), ")"));
   }
-  if (verifier.verified_count() > 0) {
+  if (!verifier.finding()) {
     const v1::EventEnvelope& envelope = verifier.last_record().envelope;
     writer_head_ = WriterHead{envelope.position(), verifier.last_hash(),
                               envelope.recorded_at_micros()};
+  } else {
+    // Read-only: publish the real last position so that inspectors can read
+    // everything up to it (the damaged record reads as DATA_LOSS).
+    writer_head_.position = last;
+    it->SeekToLast();
+    absl::StatusOr<DecodedRecord> record =
+        it->Valid() ? DecodeRecord(it->value().ToStringView())
+                    : absl::StatusOr<DecodedRecord>(absl::DataLossError("unreadable"));
+    writer_head_.hash = record.ok() ? record->hash : std::string();
+    writer_head_.recorded_at_micros = record.ok() ? record->envelope.recorded_at_micros() : 0;
   }
   PublishOpenedHead();
   return absl::OkStatus();

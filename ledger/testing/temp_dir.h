@@ -40,6 +40,9 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
                                        result_listener);
 }
 
+// EXPECT_THAT(x, StatusIs(absl::StatusCode::kNotFound))
+inline auto StatusIs(absl::StatusCode code) { return StatusIs(code, ::testing::_); }
+
 MATCHER(IsOk, "") {
   const absl::Status& status = GetStatus(arg);
   *result_listener << "status is " << status.ToString();

@@ -1,0 +1,382 @@
+#include "ledger/store/rocks_event_log.h"
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "ledger/integrity/sha256.h"
+#include "ledger/testing/temp_dir.h"
+
+namespace ledger {
+namespace {
+
+using ::ledger::testing::IsOk;
+using ::ledger::testing::StatusIs;
+using ::ledger::testing::TempDir;
+using ::testing::HasSubstr;
+
+const absl::Time kStart = absl::FromUnixSeconds(1719792000);  // 2024-07-01T00:00:00Z
+
+ProposedEvent Event(const std::string& id, const std::string& payload = "{\"v\":1}") {
+  return ProposedEvent{id, "RealizationRecorded", payload, "application/json", "", "", ""};
+}
+
+AppendRequest Request(const std::string& stream, ExpectedVersion expected,
+                      std::vector<ProposedEvent> events) {
+  return AppendRequest{stream, expected, std::move(events), "local:test"};
+}
+
+class RocksEventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    RocksEventLogOptions options;
+    options.data_dir = dir_.Sub("ledger");
+    options.clock = &clock_;
+    auto log = OpenRocksEventLog(options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = *std::move(log);
+  }
+
+  void Reopen() {
+    log_.reset();
+    Open();
+  }
+
+  AppendResult MustAppend(AppendRequest request) {
+    absl::StatusOr<AppendResult> result = log_->Append(std::move(request));
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : AppendResult{};
+  }
+
+  std::vector<RecordedEvent> All() {
+    std::vector<RecordedEvent> events;
+    uint64_t from = 1;
+    while (true) {
+      auto page = log_->ReadAll(from, Direction::kForward, 1000);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      for (auto& event : page->events) events.push_back(std::move(event));
+      if (page->end_of_range) break;
+      from = page->next_from;
+    }
+    return events;
+  }
+
+  TempDir dir_;
+  ManualClock clock_{kStart};
+  std::unique_ptr<ClosableEventLog> log_;
+};
+
+TEST_F(RocksEventLogTest, EmptyLogHasGenesisHead) {
+  Head head = log_->GetHead();
+  EXPECT_EQ(head.position, 0u);
+  EXPECT_EQ(head.hash, GenesisHash());
+  EXPECT_TRUE(log_->GetWriteState().writable);
+  auto page = log_->ReadAll(0, Direction::kForward, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->events.empty());
+  EXPECT_TRUE(page->end_of_range);
+  auto report = log_->Verify(0, 0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok());
+}
+
+TEST_F(RocksEventLogTest, AppendFillsTheEnvelopeAndChainsHashes) {
+  ProposedEvent event = Event("e1");
+  event.correlation_id = "corr-1";
+  event.causation_id = "cause-1";
+  event.reason = "Realisasi TW I";
+  AppendResult first = MustAppend(Request("35.08.19/2024", ExpectedVersion::NoStream(), {event}));
+  EXPECT_EQ(first.first_position, 1u);
+  EXPECT_EQ(first.last_position, 1u);
+  EXPECT_EQ(first.stream_version, 1u);
+  EXPECT_EQ(first.recorded_at, kStart);
+  EXPECT_FALSE(first.already_recorded);
+  clock_.Advance(absl::Seconds(1));
+  MustAppend(Request("35.08.19/2024", ExpectedVersion::Exact(1), {Event("e2")}));
+
+  std::vector<RecordedEvent> events = All();
+  ASSERT_EQ(events.size(), 2u);
+  const v1::EventEnvelope& e1 = events[0].envelope;
+  EXPECT_EQ(e1.position(), 1u);
+  EXPECT_EQ(e1.stream_id(), "35.08.19/2024");
+  EXPECT_EQ(e1.stream_version(), 1u);
+  EXPECT_EQ(e1.event_id(), "e1");
+  EXPECT_EQ(e1.event_type(), "RealizationRecorded");
+  EXPECT_EQ(e1.payload(), "{\"v\":1}");
+  EXPECT_EQ(e1.content_type(), "application/json");
+  EXPECT_EQ(e1.recorded_at_micros(), absl::ToUnixMicros(kStart));
+  EXPECT_EQ(e1.actor(), "local:test");
+  EXPECT_EQ(e1.correlation_id(), "corr-1");
+  EXPECT_EQ(e1.causation_id(), "cause-1");
+  EXPECT_EQ(e1.reason(), "Realisasi TW I");
+  EXPECT_EQ(e1.prev_hash(), GenesisHash());
+  EXPECT_EQ(events[0].hash, Sha256(events[0].stored_bytes));
+  EXPECT_EQ(events[1].envelope.prev_hash(), events[0].hash);
+  EXPECT_EQ(events[1].envelope.recorded_at_micros(), absl::ToUnixMicros(kStart) + 1000000);
+  Head head = log_->GetHead();
+  EXPECT_EQ(head.position, 2u);
+  EXPECT_EQ(head.hash, events[1].hash);
+}
+
+TEST_F(RocksEventLogTest, MultiEventAppendIsContiguous) {
+  MustAppend(Request("a", ExpectedVersion::Any(), {Event("a1")}));
+  AppendResult result =
+      MustAppend(Request("b", ExpectedVersion::Any(), {Event("b1"), Event("b2"), Event("b3")}));
+  EXPECT_EQ(result.first_position, 2u);
+  EXPECT_EQ(result.last_position, 4u);
+  EXPECT_EQ(result.stream_version, 3u);
+  auto page = log_->ReadStream("b", 0, Direction::kForward, 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(page->events[i].envelope.position(), 2u + i);
+    EXPECT_EQ(page->events[i].envelope.stream_version(), 1u + i);
+  }
+}
+
+TEST_F(RocksEventLogTest, StaleExpectedVersionWritesNothing) {
+  MustAppend(Request("s", ExpectedVersion::NoStream(), {Event("s1")}));
+  Head before = log_->GetHead();
+  EXPECT_THAT(log_->Append(Request("s", ExpectedVersion::NoStream(), {Event("s2")})),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("already exists at version 1")));
+  EXPECT_THAT(log_->Append(Request("s", ExpectedVersion::Exact(5), {Event("s2")})),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("is at version 1, expected 5")));
+  EXPECT_THAT(log_->Append(Request("new", ExpectedVersion::Exact(1), {Event("s2")})),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("is at version 0")));
+  EXPECT_EQ(log_->GetHead().position, before.position);
+  EXPECT_THAT(log_->GetEvent("s2"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("s2")));
+  // The refused id stays free.
+  AppendResult ok = MustAppend(Request("s", ExpectedVersion::Exact(1), {Event("s2")}));
+  EXPECT_EQ(ok.stream_version, 2u);
+}
+
+TEST_F(RocksEventLogTest, IdempotentRetryReturnsOriginalPositionsAndWritesNothing) {
+  MustAppend(Request("x", ExpectedVersion::Any(), {Event("x0")}));
+  AppendRequest request = Request("s", ExpectedVersion::NoStream(), {Event("r1"), Event("r2")});
+  AppendResult first = MustAppend(request);
+  clock_.Advance(absl::Minutes(5));
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("r3")}));
+  Head before = log_->GetHead();
+  // The retry's expected version is stale now; the ids still identify it.
+  AppendResult retry = MustAppend(request);
+  EXPECT_TRUE(retry.already_recorded);
+  EXPECT_EQ(retry.first_position, first.first_position);
+  EXPECT_EQ(retry.last_position, first.last_position);
+  EXPECT_EQ(retry.stream_version, 2u);
+  EXPECT_EQ(retry.recorded_at, first.recorded_at);
+  EXPECT_EQ(log_->GetHead().position, before.position);
+  EXPECT_EQ(log_->GetHead().hash, before.hash);
+}
+
+TEST_F(RocksEventLogTest, SameIdWithDifferentBodyIsRefused) {
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("dup", "{\"v\":1}")}));
+  Head before = log_->GetHead();
+  EXPECT_THAT(log_->Append(Request("s", ExpectedVersion::Any(), {Event("dup", "{\"v\":2}")})),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("events[0].event_id: 'dup' is already recorded at position 1 "
+                                 "with a different body")));
+  // Same body but in another stream is a different write too.
+  EXPECT_THAT(log_->Append(Request("t", ExpectedVersion::Any(), {Event("dup", "{\"v\":1}")})),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  // An append that mixes a recorded id with new ones is refused whole.
+  EXPECT_THAT(
+      log_->Append(Request("s", ExpectedVersion::Any(), {Event("fresh"), Event("dup")})),
+      StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("events[1].event_id")));
+  EXPECT_EQ(log_->GetHead().position, before.position);
+  EXPECT_THAT(log_->GetEvent("fresh"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(RocksEventLogTest, InvalidInputWritesNothing) {
+  EXPECT_THAT(log_->Append(Request("", ExpectedVersion::Any(), {Event("a")})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_id")));
+  ProposedEvent big = Event("big", std::string(limits::kMaxPayloadBytes + 1, 'x'));
+  EXPECT_THAT(log_->Append(Request("s", ExpectedVersion::Any(), {big})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[0].payload")));
+  EXPECT_EQ(log_->GetHead().position, 0u);
+}
+
+TEST_F(RocksEventLogTest, RecordedTimeNeverDecreases) {
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("t1")}));
+  clock_.Advance(absl::Hours(-3));  // the wall clock jumps back
+  AppendResult second = MustAppend(Request("s", ExpectedVersion::Any(), {Event("t2")}));
+  EXPECT_EQ(second.recorded_at, kStart);
+  clock_.Advance(absl::Hours(4));
+  AppendResult third = MustAppend(Request("s", ExpectedVersion::Any(), {Event("t3")}));
+  EXPECT_EQ(third.recorded_at, kStart + absl::Hours(1));
+}
+
+TEST_F(RocksEventLogTest, ReadsPageForwardAndBackward) {
+  for (int i = 1; i <= 25; ++i) {
+    MustAppend(Request(i % 2 ? "odd" : "even", ExpectedVersion::Any(),
+                       {Event(absl::StrCat("p", i))}));
+  }
+  auto page = log_->ReadAll(0, Direction::kForward, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->events.size(), 10u);
+  EXPECT_FALSE(page->end_of_range);
+  EXPECT_EQ(page->next_from, 11u);
+  page = log_->ReadAll(21, Direction::kForward, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->events.size(), 5u);
+  EXPECT_TRUE(page->end_of_range);
+  page = log_->ReadAll(0, Direction::kBackward, 3);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events.size(), 3u);
+  EXPECT_EQ(page->events[0].envelope.position(), 25u);
+  EXPECT_EQ(page->events[2].envelope.position(), 23u);
+  EXPECT_EQ(page->next_from, 22u);
+  page = log_->ReadAll(2, Direction::kBackward, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->events.size(), 2u);
+  EXPECT_TRUE(page->end_of_range);
+  page = log_->ReadAll(26, Direction::kForward, 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->events.empty());
+
+  auto stream = log_->ReadStream("odd", 0, Direction::kForward, 5);
+  ASSERT_TRUE(stream.ok());
+  ASSERT_EQ(stream->events.size(), 5u);
+  EXPECT_EQ(stream->next_from, 6u);
+  EXPECT_FALSE(stream->end_of_range);
+  stream = log_->ReadStream("odd", 6, Direction::kForward, 100);
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ(stream->events.size(), 8u);  // versions 6..13
+  EXPECT_TRUE(stream->end_of_range);
+  stream = log_->ReadStream("even", 0, Direction::kBackward, 2);
+  ASSERT_TRUE(stream.ok());
+  ASSERT_EQ(stream->events.size(), 2u);
+  EXPECT_EQ(stream->events[0].envelope.stream_version(), 12u);
+  EXPECT_EQ(stream->next_from, 10u);
+  stream = log_->ReadStream("od", 0, Direction::kForward, 5);  // a prefix is not the stream
+  ASSERT_TRUE(stream.ok());
+  EXPECT_TRUE(stream->events.empty());
+  EXPECT_THAT(log_->ReadStream("", 0, Direction::kForward, 5),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream_id")));
+}
+
+TEST_F(RocksEventLogTest, GetEventAndPositionAt) {
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("g1")}));
+  clock_.Advance(absl::Hours(1));
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("g2"), Event("g3")}));
+  auto event = log_->GetEvent("g2");
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->envelope.position(), 2u);
+  EXPECT_THAT(log_->GetEvent("nope"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(log_->GetEvent(""), StatusIs(absl::StatusCode::kInvalidArgument));
+
+  EXPECT_EQ(*log_->PositionAt(kStart - absl::Seconds(1)), 0u);
+  EXPECT_EQ(*log_->PositionAt(kStart), 1u);
+  EXPECT_EQ(*log_->PositionAt(kStart + absl::Minutes(59)), 1u);
+  EXPECT_EQ(*log_->PositionAt(kStart + absl::Hours(1)), 3u);
+  EXPECT_EQ(*log_->PositionAt(kStart + absl::Hours(100)), 3u);
+  EXPECT_EQ(*log_->PositionAt(absl::FromUnixMicros(-5)), 0u);
+}
+
+TEST_F(RocksEventLogTest, ReopenGivesTheSameLogHeadAndHashes) {
+  for (int i = 0; i < 50; ++i) {
+    MustAppend(Request(absl::StrCat("s", i % 3), ExpectedVersion::Any(),
+                       {Event(absl::StrCat("r", i))}));
+  }
+  std::vector<RecordedEvent> before = All();
+  Head head = log_->GetHead();
+  Reopen();
+  EXPECT_TRUE(log_->GetWriteState().writable) << log_->GetWriteState().refusal_reason;
+  EXPECT_EQ(log_->GetHead().position, head.position);
+  EXPECT_EQ(log_->GetHead().hash, head.hash);
+  EXPECT_EQ(log_->GetHead().recorded_at, head.recorded_at);
+  std::vector<RecordedEvent> after = All();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ(after[i].stored_bytes, before[i].stored_bytes);
+    EXPECT_EQ(after[i].hash, before[i].hash);
+  }
+  // Versions continue where they were; idempotency survives the restart.
+  AppendResult next = MustAppend(Request("s0", ExpectedVersion::Exact(17), {Event("after")}));
+  EXPECT_EQ(next.first_position, 51u);
+  EXPECT_EQ(next.stream_version, 18u);
+  EXPECT_EQ(next.recorded_at, head.recorded_at);
+  AppendResult retry = MustAppend(Request("s1", ExpectedVersion::Any(), {Event("r1")}));
+  EXPECT_TRUE(retry.already_recorded);
+  EXPECT_EQ(retry.first_position, 2u);
+  auto report = log_->Verify(0, 0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->finding->detail;
+  EXPECT_EQ(report->verified_count, 51u);
+}
+
+TEST_F(RocksEventLogTest, ConcurrentAppendsAreGapFreeContiguousAndReadable) {
+  constexpr int kThreads = 8;
+  constexpr int kAppendsPerThread = 150;
+  std::mutex mu;
+  std::map<std::string, AppendResult> acknowledged;  // first event id -> result
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsPerThread; ++i) {
+        std::string stream = absl::StrCat("35.08.19.", 2001 + (t + i) % 5, "/2024");
+        std::vector<ProposedEvent> events = {Event(absl::StrCat("t", t, "-", i, "-a"))};
+        if (i % 3 == 0) events.push_back(Event(absl::StrCat("t", t, "-", i, "-b")));
+        absl::StatusOr<AppendResult> result =
+            log_->Append(Request(stream, ExpectedVersion::Any(), events));
+        ASSERT_TRUE(result.ok()) << result.status();
+        std::lock_guard<std::mutex> lock(mu);
+        acknowledged[events[0].event_id] = *result;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  std::vector<RecordedEvent> events = All();
+  const size_t expected_events = kThreads * (kAppendsPerThread + (kAppendsPerThread + 2) / 3);
+  ASSERT_EQ(events.size(), expected_events);
+  std::map<std::string, uint64_t> last_version;
+  std::string prev_hash = GenesisHash();
+  for (size_t i = 0; i < events.size(); ++i) {
+    const v1::EventEnvelope& envelope = events[i].envelope;
+    ASSERT_EQ(envelope.position(), i + 1) << "positions must be gap-free";
+    ASSERT_EQ(envelope.prev_hash(), prev_hash);
+    prev_hash = events[i].hash;
+    uint64_t& version = last_version[envelope.stream_id()];
+    ASSERT_EQ(envelope.stream_version(), version + 1) << "versions contiguous per stream";
+    version = envelope.stream_version();
+  }
+  for (const auto& [id, result] : acknowledged) {
+    auto event = log_->GetEvent(id);
+    ASSERT_TRUE(event.ok()) << id;
+    EXPECT_EQ(event->envelope.position(), result.first_position);
+  }
+  auto report = log_->Verify(0, 0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->verified_count, expected_events);
+}
+
+TEST_F(RocksEventLogTest, VerifyChecksRangesAndRejectsBadRanges) {
+  for (int i = 0; i < 30; ++i) MustAppend(Request("s", ExpectedVersion::Any(), {Event(absl::StrCat("v", i))}));
+  auto report = log_->Verify(10, 20);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->verified_count, 11u);
+  EXPECT_THAT(log_->Verify(1, 31),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("to_position")));
+  EXPECT_THAT(log_->Verify(20, 10),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from_position")));
+}
+
+TEST_F(RocksEventLogTest, AppendAfterCloseIsUnavailable) {
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("c1")}));
+  log_->Close();
+  EXPECT_THAT(log_->Append(Request("s", ExpectedVersion::Any(), {Event("c2")})),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(log_->GetEvent("c1").ok());  // reads keep working until destruction
+}
+
+}  // namespace
+}  // namespace ledger
