@@ -51,6 +51,9 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
     // filter makes the common miss (a new id) cheap.
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     table.whole_key_filtering = true;
+    // The same for the memtable, where the newest ids live.
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.02;
   }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Read back every SST file after it is written, before it is used.
