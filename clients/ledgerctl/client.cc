@@ -1,0 +1,64 @@
+// Implementation of the connection to ledgerd (see client.h).
+#include "clients/ledgerctl/client.h"
+
+#include <chrono>
+
+#include "clients/ledgerctl/errors.h"
+
+namespace ledgerctl {
+
+Client::Client(std::string server, int64_t timeout_ms)
+    : server_(std::move(server)), timeout_ms_(timeout_ms) {
+  grpc::ChannelArguments arguments;
+  // A page, even with stored bytes, stays below 4 MiB; leave headroom.
+  arguments.SetMaxReceiveMessageSize(8 << 20);
+  channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), arguments);
+  stub_ = ledger::v1::LedgerService::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> Client::UnaryContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(timeout_ms_));
+  return context;
+}
+
+void Client::Check(const grpc::Status& status) {
+  if (status.ok()) return;
+  const std::string code = StatusCodeName(status.error_code());
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    throw CliError(kExitUnavailable, code + ": cannot reach ledgerd at " + server_ + ": " +
+                                         status.error_message());
+  }
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+      channel_->GetState(false) != GRPC_CHANNEL_READY) {
+    throw CliError(kExitUnavailable, code + ": could not connect to ledgerd at " + server_ +
+                                         " within --timeout-ms=" + std::to_string(timeout_ms_));
+  }
+  throw CliError(kExitServerError, code + ": " + status.error_message());
+}
+
+std::string StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "CODE_" + std::to_string(static_cast<int>(code));
+  }
+}
+
+}  // namespace ledgerctl

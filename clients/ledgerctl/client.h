@@ -1,0 +1,45 @@
+// The connection to ledgerd: the channel, the stub, per-call deadlines, and
+// the translation of a failed gRPC status into a CliError with an exit code.
+#ifndef CLIENTS_LEDGERCTL_CLIENT_H_
+#define CLIENTS_LEDGERCTL_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "ledger/v1/ledger.grpc.pb.h"
+
+namespace ledgerctl {
+
+inline constexpr char kDefaultServer[] = "127.0.0.1:7070";
+inline constexpr int64_t kDefaultTimeoutMs = 10000;
+
+class Client {
+ public:
+  Client(std::string server, int64_t timeout_ms);
+
+  ledger::v1::LedgerService::Stub& stub() { return *stub_; }
+  const std::string& server() const { return server_; }
+
+  // A context whose deadline is now + --timeout-ms; for unary calls.
+  std::unique_ptr<grpc::ClientContext> UnaryContext() const;
+
+  // Returns if `status` is OK; otherwise throws a CliError:
+  //   UNAVAILABLE, or a deadline hit before any connection -> exit 3;
+  //   every other code -> exit 1. The message is "<CODE>: <server's message>".
+  void Check(const grpc::Status& status);
+
+ private:
+  std::string server_;
+  int64_t timeout_ms_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<ledger::v1::LedgerService::Stub> stub_;
+};
+
+// "ALREADY_EXISTS" for grpc::StatusCode::ALREADY_EXISTS, and so on.
+std::string StatusCodeName(grpc::StatusCode code);
+
+}  // namespace ledgerctl
+
+#endif  // CLIENTS_LEDGERCTL_CLIENT_H_

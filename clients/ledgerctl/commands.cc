@@ -1,0 +1,292 @@
+// The command table of ledgerctl: help texts, global flags, and dispatch of
+// `ledgerctl [global flags] SUBCOMMAND [args] [flags]`.
+#include "clients/ledgerctl/commands.h"
+
+#include <cstdlib>
+#include <ostream>
+
+#include "clients/ledgerctl/errors.h"
+
+namespace ledgerctl {
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  const char* help;  // usage line, description, flags, example
+  std::vector<FlagSpec> flags;
+  size_t min_positionals;
+  size_t max_positionals;
+  CommandFn run;
+};
+
+constexpr char kGlobalHelp[] = R"(Global flags (before or after the subcommand):
+  --server=HOST:PORT    ledgerd to talk to (default: $LEDGER_SERVER, else 127.0.0.1:7070)
+  --timeout-ms=N        deadline of each call in milliseconds (default 10000)
+  --output=human|json   human: aligned lines (default); json: one JSON object per line
+  --json                short for --output=json (on `append`, --json is the payload instead)
+  -h, --help            this help
+
+Exit codes: 0 ok; 1 the server answered with an error (or verify found a problem);
+2 usage error or bad input; 3 cannot connect / server unavailable.
+Times are shown in WIB (Western Indonesia Time, UTC+7).
+)";
+
+const std::vector<FlagSpec>& GlobalFlags() {
+  static const std::vector<FlagSpec> flags = {
+      {"server", true}, {"timeout-ms", true}, {"output", true}};
+  return flags;
+}
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"append", "append one event to a stream",
+       R"(usage: ledgerctl append STREAM --type TYPE (--json JSON | --file PATH | --file -) [flags]
+
+Appends one event to STREAM. A JSON payload (--json, or --file with a name
+ending in .json) is checked to be valid JSON before it is sent, and stored as
+content type application/json (surrounding whitespace removed). Any other file
+is sent as raw bytes with --content-type. Retrying with the same --id is safe:
+the ledger answers "already recorded" and writes nothing.
+
+  --type TYPE           event type, a past-tense fact name (required)
+  --json JSON           the payload as JSON text
+  --file PATH           the payload from a file; '-' reads standard input (as JSON)
+  --content-type TYPE   content type of a non-JSON --file (default application/octet-stream)
+  --id ID               event id, the idempotency key (default: a random UUIDv4)
+  --expect any|none|N   any: whatever the stream's version (default);
+                        none: the stream must not exist yet; N: its last version must be N
+  --reason TEXT         why the event is written (e.g. why a figure is corrected)
+  --correlation ID      groups the events of one business operation
+  --causation ID        the event id that caused this one
+  --output=json         print the result as one JSON object
+
+example:
+  ledgerctl append 35.08.19/2024 --type RealizationRecorded \
+      --json '{"indicator":"IKU-1","value":87.5}' --expect none --reason "Q2 report"
+)",
+       {{"type"}, {"json"}, {"file"}, {"content-type"}, {"id"}, {"expect"}, {"reason"},
+        {"correlation"}, {"causation"}},
+       1, 1, RunAppend},
+      {"read", "read the events of one stream",
+       R"(usage: ledgerctl read STREAM [--from V] [--backward] [--limit N | --all-pages]
+
+Prints the events of STREAM in version order, at most --limit of them.
+
+  --from V       first version to print (default: the first, or the last with --backward)
+  --backward     newest first
+  --limit N      print at most N events (default 100); a hint on stderr says how to go on
+  --all-pages    print every event to the end of the stream
+
+example:
+  ledgerctl read 35.08.19/2024 --backward --limit 5
+)",
+       {{"from"}, {"backward", false}, {"limit"}, {"all-pages", false}}, 1, 1, RunRead},
+      {"log", "read the global log (all streams, by position)",
+       R"(usage: ledgerctl log [--from P] [--backward] [--limit N | --all-pages]
+
+Prints the global log in position order, at most --limit events.
+
+  --from P       first position to print (default: the start, or the head with --backward)
+  --backward     newest first
+  --limit N      print at most N events (default 100); a hint on stderr says how to go on
+  --all-pages    print every event to the end of the log
+
+example:
+  ledgerctl log --from 1000 --limit 20 --json
+)",
+       {{"from"}, {"backward", false}, {"limit"}, {"all-pages", false}}, 0, 0, RunLog},
+      {"get", "show one event by its id",
+       R"(usage: ledgerctl get EVENT_ID
+
+Prints every field of the event, the payload in full (with --json: one JSON line).
+
+example:
+  ledgerctl get 0b0e5a44-6d6e-4c55-9a53-3d2b1f0c9e11
+)",
+       {}, 1, 1, RunGet},
+      {"head", "show the head of the log and whether it accepts writes",
+       R"(usage: ledgerctl head
+
+Prints the last position, its hash and time, and whether the ledger accepts
+writes (and why not).
+
+example:
+  ledgerctl head --json
+)",
+       {}, 0, 0, RunHead},
+      {"position-at", "the last position recorded at or before a time",
+       R"(usage: ledgerctl position-at TIME
+
+Prints the last position recorded at or before TIME (0 if none). TIME is
+RFC 3339 (2024-07-01T03:00:00Z, 2024-07-01T10:00:00+07:00), or a local time
+without a zone, which is taken as WIB (UTC+7): "2024-07-01 10:00",
+"2024-07-01 10:00:30", "2024-07-01" (midnight WIB).
+
+example:
+  ledgerctl position-at "2024-07-01 10:00"
+)",
+       {}, 1, 1, RunPositionAt},
+      {"follow", "print events as they are appended (Subscribe)",
+       R"(usage: ledgerctl follow [--from P | --from-head] [--count N] [--idle-exit-ms MS]
+
+Prints the log from a position, then a line when caught up with the head, then
+every new event as it is appended, until Ctrl-C. With --json, the caught-up
+line is {"caught_up":true,"head_position":N}.
+
+  --from P            first position (default: the start of the log)
+  --from-head         only events appended from now on
+  --count N           stop after N events
+  --idle-exit-ms MS   stop when no event came for MS milliseconds
+
+example:
+  ledgerctl follow --from-head --json
+)",
+       {{"from"}, {"from-head", false}, {"count"}, {"idle-exit-ms"}}, 0, 0, RunFollow},
+      {"verify", "recompute the hash chain over a range of positions",
+       R"(usage: ledgerctl verify [--from P] [--to P]
+
+Recomputes the hash chain on the server. Exits 0 when the range is intact;
+otherwise prints the first bad position, the problem and its detail, and
+exits 1.
+
+  --from P   first position (default 1)
+  --to P     last position (default: the head)
+
+example:
+  ledgerctl verify --from 1 --to 5000
+)",
+       {{"from"}, {"to"}}, 0, 0, RunVerify},
+  };
+  return commands;
+}
+
+const Command* FindCommand(const std::string& name) {
+  for (const Command& command : Commands()) {
+    if (name == command.name) return &command;
+  }
+  return nullptr;
+}
+
+void PrintGeneralHelp(std::ostream& out) {
+  out << "ledgerctl: the command-line client of the SAKIP audit ledger (ledgerd).\n\n"
+         "usage: ledgerctl [global flags] SUBCOMMAND [args] [flags]\n\nSubcommands:\n";
+  for (const Command& command : Commands()) {
+    std::string name = command.name;
+    out << "  " << name << std::string(13 - name.size(), ' ') << command.summary << "\n";
+  }
+  out << "\nRun 'ledgerctl SUBCOMMAND --help' for its flags and an example.\n\n" << kGlobalHelp;
+}
+
+bool IsHelp(const std::string& token) { return token == "--help" || token == "-h"; }
+
+bool WantsHelp(const std::vector<std::string>& tokens) {
+  for (const std::string& token : tokens) {
+    if (token == "--") return false;
+    if (IsHelp(token)) return true;
+  }
+  return false;
+}
+
+// True for "--server" and the other global flags whose value is the next token.
+bool TakesNextToken(const std::string& token) {
+  for (const FlagSpec& flag : GlobalFlags()) {
+    if (flag.takes_value && token == "--" + flag.name) return true;
+  }
+  return false;
+}
+
+// Index of the subcommand in `args`: the first token that is neither a flag
+// nor the value of a global flag.
+size_t FindSubcommand(const std::vector<std::string>& args) {
+  size_t i = 0;
+  while (i < args.size() && args[i].rfind("--", 0) == 0 && !IsHelp(args[i])) {
+    i += TakesNextToken(args[i]) ? 2 : 1;
+  }
+  return i;
+}
+
+std::vector<FlagSpec> FlagsOf(const Command& command) {
+  std::vector<FlagSpec> flags = GlobalFlags();
+  flags.insert(flags.end(), command.flags.begin(), command.flags.end());
+  bool json_is_payload = false;
+  for (const FlagSpec& flag : command.flags) json_is_payload |= flag.name == "json";
+  if (!json_is_payload) flags.push_back({"json", false});
+  return flags;
+}
+
+bool JsonOutput(const Command& command, const ParsedArgs& args) {
+  std::string output = args.GetOr("output", "human");
+  if (output != "human" && output != "json") {
+    throw UsageError("--output: '" + output + "' is not one of human, json");
+  }
+  bool json_flag = args.Has("json") && std::string(command.name) != "append";
+  return output == "json" || json_flag;
+}
+
+void CheckPositionals(const Command& command, const ParsedArgs& args) {
+  size_t count = args.positionals.size();
+  if (count >= command.min_positionals && count <= command.max_positionals) return;
+  std::string help = command.help;
+  std::string usage = help.substr(0, help.find('\n'));
+  throw UsageError(std::string(count < command.min_positionals ? "missing" : "unexpected") +
+                   " argument; " + usage);
+}
+
+std::string ServerAddress(const ParsedArgs& args) {
+  if (std::optional<std::string> server = args.Get("server")) return *server;
+  const char* env = std::getenv("LEDGER_SERVER");
+  return env != nullptr && *env != '\0' ? env : kDefaultServer;
+}
+
+int64_t TimeoutMs(const ParsedArgs& args) {
+  uint64_t timeout = args.GetUint("timeout-ms").value_or(kDefaultTimeoutMs);
+  if (timeout == 0 || timeout > 24ull * 3600 * 1000) {
+    throw UsageError("--timeout-ms: must be between 1 and 86400000");
+  }
+  return static_cast<int64_t>(timeout);
+}
+
+int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  size_t at = FindSubcommand(args);
+  if (at >= args.size() || IsHelp(args[at]) || args[at] == "help") {
+    const Command* topic =
+        at + 1 < args.size() && args[at] == "help" ? FindCommand(args[at + 1]) : nullptr;
+    if (topic != nullptr) {
+      out << topic->help << "\n" << kGlobalHelp;
+      return kExitOk;
+    }
+    PrintGeneralHelp(at >= args.size() ? err : out);
+    return at >= args.size() ? kExitUsage : kExitOk;
+  }
+  const Command* command = FindCommand(args[at]);
+  if (command == nullptr) {
+    throw UsageError("unknown subcommand '" + args[at] + "'; see 'ledgerctl --help'");
+  }
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < at; ++i) rest.push_back(args[i] == "--json" ? "--output=json" : args[i]);
+  rest.insert(rest.end(), args.begin() + at + 1, args.end());
+  if (WantsHelp(rest)) {
+    out << command->help << "\n" << kGlobalHelp;
+    return kExitOk;
+  }
+  ParsedArgs parsed = ParseFlags(rest, FlagsOf(*command), command->name);
+  CheckPositionals(*command, parsed);
+  Client client(ServerAddress(parsed), TimeoutMs(parsed));
+  CommandContext context{parsed, client, JsonOutput(*command, parsed), out, err};
+  return command->run(context);
+}
+
+}  // namespace
+
+int LedgerctlMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    return Dispatch(args, out, err);
+  } catch (const CliError& error) {
+    out.flush();
+    err << "ledgerctl: " << error.what() << std::endl;
+    return error.code();
+  }
+}
+
+}  // namespace ledgerctl

@@ -1,0 +1,46 @@
+// The subcommands of ledgerctl and their shared context.
+//
+//   commands.cc        - the command table, help texts, global flags, dispatch
+//   commands_write.cc  - append
+//   commands_read.cc   - read, log, get, head, position-at, verify
+//   commands_follow.cc - follow
+#ifndef CLIENTS_LEDGERCTL_COMMANDS_H_
+#define CLIENTS_LEDGERCTL_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "clients/ledgerctl/args.h"
+#include "clients/ledgerctl/client.h"
+
+namespace ledgerctl {
+
+// What a subcommand runs with.
+struct CommandContext {
+  ParsedArgs& args;    // the subcommand's flags and positionals
+  Client& client;      // connected lazily by gRPC on the first call
+  bool json_output;    // --json / --output=json: JSON Lines on stdout
+  std::ostream& out;   // stdout
+  std::ostream& err;   // stderr, for hints that are not results
+};
+
+// Runs one subcommand; returns the exit code or throws CliError.
+using CommandFn = int (*)(CommandContext&);
+
+int RunAppend(CommandContext& context);
+int RunRead(CommandContext& context);
+int RunLog(CommandContext& context);
+int RunGet(CommandContext& context);
+int RunHead(CommandContext& context);
+int RunPositionAt(CommandContext& context);
+int RunVerify(CommandContext& context);
+int RunFollow(CommandContext& context);
+
+// The whole program: parses argv, runs the subcommand, prints errors as
+// "ledgerctl: <message>" and returns the exit code.
+int LedgerctlMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace ledgerctl
+
+#endif  // CLIENTS_LEDGERCTL_COMMANDS_H_

@@ -1,0 +1,540 @@
+// End-to-end tests of ledgerctl: each test starts a real ledgerd on a free
+// port in a temporary directory, runs the real ledgerctl binary against it,
+// and stops the server with SIGTERM (which must end it cleanly).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "ledger/v1/ledger.grpc.pb.h"
+
+extern char** environ;
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using Json = google::protobuf::Struct;
+
+constexpr auto kWaitLimit = std::chrono::seconds(10);
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A child process with stdin/stdout/stderr redirected to files.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::string& in, const std::string& out,
+        const std::string& err, const std::vector<std::string>& extra_env = {}) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, in.empty() ? "/dev/null" : in.c_str(),
+                                     O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    std::vector<std::string> env_strings(extra_env);
+    for (char** e = environ; *e != nullptr; ++e) env_strings.push_back(*e);
+    std::vector<char*> env;
+    for (std::string& entry : env_strings) env.push_back(entry.data());
+    env.push_back(nullptr);
+    int error = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(error, 0) << "cannot start " << argv[0];
+    if (error != 0) pid_ = -1;
+  }
+
+  void Signal(int signal_number) {
+    if (pid_ > 0) kill(pid_, signal_number);
+  }
+
+  // The exit code; -1 if it had to be killed after `limit`, or died of a signal.
+  int Wait(std::chrono::milliseconds limit = kWaitLimit) {
+    if (pid_ <= 0) return -1;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "pid " << pid_ << " still running after " << limit.count() << " ms";
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct Result {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Parses JSON Lines into objects; fails the test on a line that is not JSON.
+std::vector<Json> JsonLines(const std::string& text) {
+  std::vector<Json> objects;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    Json object;
+    auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &object);
+    EXPECT_TRUE(status.ok()) << "not JSON: " << line;
+    objects.push_back(object);
+  }
+  return objects;
+}
+
+double Number(const Json& object, const std::string& key) {
+  return object.fields().at(key).number_value();
+}
+std::string Str(const Json& object, const std::string& key) {
+  return object.fields().at(key).string_value();
+}
+
+// A port that nothing listens on (bound, then closed).
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+class LedgerctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ledgerctl_test.XXXXXX");
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    server_ = std::make_unique<Child>(
+        std::vector<std::string>{LEDGERD_PATH, "--data_dir=" + dir_ + "/data",
+                                 "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port"},
+        "", dir_ + "/ledgerd.out", dir_ + "/ledgerd.err");
+    auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+    while (!std::filesystem::exists(dir_ + "/port")) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+          << "ledgerd wrote no port file: " << ReadFile(dir_ + "/ledgerd.err");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    server_address_ = "127.0.0.1:" + std::to_string(std::stoi(ReadFile(dir_ + "/port")));
+  }
+
+  void TearDown() override {
+    if (server_) {
+      server_->Signal(SIGTERM);
+      EXPECT_EQ(server_->Wait(), 0) << "ledgerd did not stop cleanly on SIGTERM: "
+                                    << ReadFile(dir_ + "/ledgerd.err");
+    }
+    if (!dir_.empty() && std::getenv("LEDGER_KEEP_TEST_DIRS") == nullptr) {
+      std::filesystem::remove_all(dir_);
+    }
+  }
+
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+  std::vector<std::string> Argv(const std::vector<std::string>& args,
+                                const std::string& server) const {
+    std::vector<std::string> argv = {LEDGERCTL_PATH, "--server=" + server};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  // Runs ledgerctl against `server` (default: this test's ledgerd).
+  Result RunAt(const std::string& server, const std::vector<std::string>& args,
+               const std::string& stdin_path = "") {
+    std::string out = Path("run" + std::to_string(++runs_) + ".out");
+    std::string err = Path("run" + std::to_string(runs_) + ".err");
+    Child child(Argv(args, server), stdin_path, out, err);
+    int code = child.Wait();
+    return {code, ReadFile(out), ReadFile(err)};
+  }
+  Result Run(const std::vector<std::string>& args, const std::string& stdin_path = "") {
+    return RunAt(server_address_, args, stdin_path);
+  }
+
+  // Appends a JSON event and expects success.
+  void Append(const std::string& stream, const std::string& type, const std::string& json,
+              const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args = {"append", stream, "--type", type, "--json", json};
+    args.insert(args.end(), more.begin(), more.end());
+    Result result = Run(args);
+    ASSERT_EQ(result.code, 0) << result.err;
+  }
+
+  std::string dir_;
+  std::string server_address_;
+  std::unique_ptr<Child> server_;
+  int runs_ = 0;
+};
+
+TEST_F(LedgerctlTest, AppendThenIdempotentRetryThenConflictingBody) {
+  std::vector<std::string> append = {"append", "35.08.19/2024", "--type", "RealizationRecorded",
+                                     "--json", R"({"indicator": "IKU-1", "value": 87.5})",
+                                     "--id", "evt-1", "--reason", "Q2 report"};
+  Result first = Run(append);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, StartsWith("appended: position 1, 35.08.19/2024@1, recorded "));
+  EXPECT_THAT(first.out, HasSubstr(" WIB, event id evt-1"));
+
+  Result retry = Run(append);
+  ASSERT_EQ(retry.code, 0) << retry.err;
+  EXPECT_THAT(retry.out, StartsWith("already recorded (nothing written): position 1,"));
+
+  append[5] = R"({"indicator": "IKU-1", "value": 99})";
+  Result conflict = Run(append);
+  EXPECT_EQ(conflict.code, 1);
+  EXPECT_THAT(conflict.err, StartsWith("ledgerctl: ALREADY_EXISTS: "));
+  EXPECT_THAT(conflict.err, HasSubstr("evt-1"));
+}
+
+TEST_F(LedgerctlTest, AppendJsonOutputAndGeneratedUuid) {
+  Result result = Run({"append", "s", "--type", "A", "--json", "{}", "--output=json"});
+  ASSERT_EQ(result.code, 0) << result.err;
+  std::vector<Json> lines = JsonLines(result.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Number(lines[0], "first_position"), 1);
+  EXPECT_EQ(Number(lines[0], "stream_version"), 1);
+  EXPECT_FALSE(lines[0].fields().at("already_recorded").bool_value());
+  EXPECT_THAT(Str(lines[0], "event_id"),
+              ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                      "[0-9a-f]{12}"));
+}
+
+TEST_F(LedgerctlTest, ExpectedVersionConflictsAreAborted) {
+  Append("s", "Opened", "{}", {"--expect", "none"});
+  Result again = Run({"append", "s", "--type", "Opened", "--json", "{}", "--expect", "none"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, StartsWith("ledgerctl: ABORTED: "));
+  Append("s", "Changed", "{}", {"--expect", "1"});
+  Result stale = Run({"append", "s", "--type", "Changed", "--json", "{}", "--expect", "1"});
+  EXPECT_EQ(stale.code, 1);
+  EXPECT_THAT(stale.err, StartsWith("ledgerctl: ABORTED: "));
+}
+
+TEST_F(LedgerctlTest, BadJsonIsAUsageErrorNamingTheInput) {
+  Result flag = Run({"append", "s", "--type", "A", "--json", R"({"a": 1,})"});
+  EXPECT_EQ(flag.code, 2);
+  EXPECT_THAT(flag.err, StartsWith("ledgerctl: --json: not valid JSON: line 1, column 9"));
+
+  WriteFile(Path("bad.json"), "{\n  \"a\": tru\n}\n");
+  Result file = Run({"append", "s", "--type", "A", "--file", Path("bad.json")});
+  EXPECT_EQ(file.code, 2);
+  EXPECT_THAT(file.err, HasSubstr("--file " + Path("bad.json") + ": not valid JSON: line 2"));
+
+  Result in = Run({"append", "s", "--type", "A", "--file", "-"}, Path("bad.json"));
+  EXPECT_EQ(in.code, 2);
+  EXPECT_THAT(in.err, HasSubstr("standard input"));
+
+  Result head = Run({"head", "--json"});
+  ASSERT_EQ(head.code, 0) << head.err;
+  EXPECT_EQ(Number(JsonLines(head.out).at(0), "position"), 0) << "a bad payload was written";
+}
+
+TEST_F(LedgerctlTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Run({"append", "s", "--json", "{}"}).code, 2);                  // no --type
+  EXPECT_EQ(Run({"append", "s", "--type", "A"}).code, 2);                   // no payload
+  EXPECT_EQ(Run({"read"}).code, 2);                                          // no stream
+  EXPECT_EQ(Run({"log", "--limit", "ten"}).code, 2);
+  EXPECT_EQ(Run({"frobnicate"}).code, 2);
+  EXPECT_EQ(Run({"head", "--bogus"}).code, 2);
+  EXPECT_EQ(Run({"position-at", "someday"}).code, 2);
+  EXPECT_EQ(Run({}).code, 2);
+  Result help = Run({"append", "--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_THAT(help.out, HasSubstr("example:"));
+  EXPECT_THAT(Run({"position-at", "-h"}).out, HasSubstr("WIB (UTC+7)"));
+}
+
+TEST_F(LedgerctlTest, AppendFromFilesAndStandardInput) {
+  WriteFile(Path("p.json"), "{\"from\": \"file\"}\n");
+  ASSERT_EQ(Run({"append", "f", "--type", "A", "--file", Path("p.json"), "--id", "j"}).code, 0);
+  ASSERT_EQ(Run({"append", "f", "--type", "A", "--file", "-", "--id", "i"}, Path("p.json")).code,
+            0);
+  WriteFile(Path("note.txt"), "line one\nline two");
+  ASSERT_EQ(Run({"append", "f", "--type", "NoteAdded", "--file", Path("note.txt"),
+                 "--content-type", "text/plain", "--id", "t"})
+                .code,
+            0);
+  Result log = Run({"log", "--json"});
+  ASSERT_EQ(log.code, 0) << log.err;
+  std::vector<Json> lines = JsonLines(log.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].fields().at("payload").struct_value().fields().at("from").string_value(),
+            "file");
+  EXPECT_EQ(Str(lines[1], "content_type"), "application/json");
+  EXPECT_EQ(Str(lines[2], "content_type"), "text/plain");
+  EXPECT_EQ(Str(lines[2], "payload_base64"), "bGluZSBvbmUKbGluZSB0d28=");
+  EXPECT_THAT(Run({"get", "t"}).out, HasSubstr("line one\\nline two"));
+}
+
+TEST_F(LedgerctlTest, ReadAndLogInBothFormats) {
+  Append("a", "Opened", R"({"n": 1})", {"--correlation", "op-1"});
+  Append("b", "Opened", R"({"n": 2})");
+  Append("a", "Changed", R"({"n": 3, "note": "a rather long text that will not fit on one line of the table at all"})");
+
+  Result read = Run({"read", "a"});
+  ASSERT_EQ(read.code, 0) << read.err;
+  std::vector<std::string> lines = absl::StrSplit(read.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << read.out;
+  EXPECT_THAT(lines[0], HasSubstr("RECORDED (WIB, UTC+7)"));
+  EXPECT_THAT(lines[1], HasSubstr("a@1"));
+  EXPECT_THAT(lines[1], HasSubstr(R"({"n":1})"));
+  EXPECT_THAT(lines[2], HasSubstr("a@2"));
+  EXPECT_THAT(lines[2], HasSubstr("..."));  // long payloads are cut
+  EXPECT_THAT(lines[2], HasSubstr("local:ledgerd"));
+
+  std::vector<Json> stream = JsonLines(Run({"read", "a", "--json", "--backward"}).out);
+  ASSERT_EQ(stream.size(), 2u);
+  EXPECT_EQ(Number(stream[0], "stream_version"), 2);
+  EXPECT_EQ(Number(stream[0], "position"), 3);
+  EXPECT_EQ(Number(stream[1], "position"), 1);
+  EXPECT_EQ(Str(stream[1], "correlation_id"), "op-1");
+
+  Result page = Run({"log", "--limit", "2", "--json"});
+  ASSERT_EQ(page.code, 0) << page.err;
+  EXPECT_EQ(JsonLines(page.out).size(), 2u);
+  EXPECT_THAT(page.err, HasSubstr("--from 3"));
+  std::vector<Json> all = JsonLines(Run({"log", "--all-pages", "--json", "--from", "2"}).out);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(Str(all[0], "stream_id"), "b");
+  EXPECT_EQ(Str(all[1], "prev_hash"), Str(all[0], "hash"));  // the chain, as hex
+  EXPECT_EQ(Str(all[1], "hash").size(), 64u);
+}
+
+TEST_F(LedgerctlTest, GetShowsEveryFieldAndTimeInWib) {
+  Append("s", "RealizationCorrected", R"({"value": 88})",
+         {"--id", "fix-1", "--reason", "typo in Q2", "--causation", "evt-0"});
+  Result human = Run({"get", "fix-1"});
+  ASSERT_EQ(human.code, 0) << human.err;
+  EXPECT_THAT(human.out, HasSubstr("reason          typo in Q2"));
+  EXPECT_THAT(human.out, HasSubstr("causation id    evt-0"));
+  EXPECT_THAT(human.out, HasSubstr(R"(payload         {"value":88})"));
+
+  std::vector<Json> json = JsonLines(Run({"get", "fix-1", "--json"}).out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(Str(json[0], "event_type"), "RealizationCorrected");
+  EXPECT_EQ(Str(json[0], "prev_hash"), std::string(64, '0'));
+  // The human time is the JSON time moved to UTC+7.
+  time_t wib = static_cast<time_t>(Number(json[0], "recorded_at_micros") / 1e6) + 7 * 3600;
+  char expected[32];
+  std::strftime(expected, sizeof(expected), "%Y-%m-%d %H:%M:%S", std::gmtime(&wib));
+  EXPECT_THAT(human.out, HasSubstr(std::string("recorded        ") + expected));
+
+  Result missing = Run({"get", "no-such-event"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, StartsWith("ledgerctl: NOT_FOUND: "));
+}
+
+TEST_F(LedgerctlTest, HeadPositionAtAndVerify) {
+  Append("s", "A", "{}");
+  Append("s", "B", "{}");
+  Result head = Run({"head"});
+  ASSERT_EQ(head.code, 0) << head.err;
+  EXPECT_THAT(head.out, HasSubstr("position   2"));
+  EXPECT_THAT(head.out, HasSubstr("writable   yes"));
+  std::vector<Json> head_json = JsonLines(Run({"head", "--json"}).out);
+  ASSERT_EQ(head_json.size(), 1u);
+  EXPECT_EQ(Number(head_json[0], "position"), 2);
+
+  Result before = Run({"position-at", "2001-01-01 07:00"});
+  ASSERT_EQ(before.code, 0) << before.err;
+  EXPECT_THAT(before.out, StartsWith("0  (last position recorded at or before 2001-01-01 "
+                                     "07:00:00.000 WIB)"));
+  std::vector<Json> later = JsonLines(Run({"position-at", "2999-01-01T00:00:00Z", "--json"}).out);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(Number(later[0], "position"), 2);
+
+  Result verify = Run({"verify"});
+  EXPECT_EQ(verify.code, 0) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("ok: verified 2 events, positions 1 to 2"));
+  std::vector<Json> report = JsonLines(Run({"verify", "--from", "2", "--json"}).out);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_TRUE(report[0].fields().at("ok").bool_value());
+  EXPECT_EQ(Number(report[0], "verified_count"), 1);
+}
+
+TEST_F(LedgerctlTest, FollowReceivesEventsAppendedConcurrently) {
+  Append("s", "Before", "{}");
+  std::string out = Path("follow.out");
+  Child follow(Argv({"follow", "--from-head", "--count", "2", "--json"}, server_address_), "",
+               out, Path("follow.err"));
+  auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (ReadFile(out).find("caught_up") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << ReadFile(Path("follow.err"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Append("s", "Live1", "{}");
+  Append("t", "Live2", "{}");
+  ASSERT_EQ(follow.Wait(), 0) << ReadFile(Path("follow.err"));
+  std::vector<Json> lines = JsonLines(ReadFile(out));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(Number(lines[0], "head_position"), 1);
+  EXPECT_EQ(Str(lines[1], "event_type"), "Live1");
+  EXPECT_EQ(Number(lines[1], "position"), 2);
+  EXPECT_EQ(Str(lines[2], "event_type"), "Live2");
+}
+
+TEST_F(LedgerctlTest, FollowCatchesUpThenStopsWhenIdleOrInterrupted) {
+  Append("s", "A", "{}");
+  Result idle = Run({"follow", "--idle-exit-ms", "300"});
+  ASSERT_EQ(idle.code, 0) << idle.err;
+  EXPECT_THAT(idle.out, HasSubstr("s@1"));
+  EXPECT_THAT(idle.out, HasSubstr("-- caught up at head position 1"));
+
+  std::string out = Path("sigint.out");
+  Child follow(Argv({"follow", "--from-head"}, server_address_), "", out, Path("sigint.err"));
+  auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (ReadFile(out).find("caught up") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  follow.Signal(SIGINT);
+  EXPECT_EQ(follow.Wait(), 0) << "Ctrl-C should end follow cleanly";
+}
+
+TEST_F(LedgerctlTest, UnreachableServerExitsThree) {
+  Result result = RunAt("127.0.0.1:" + std::to_string(ClosedPort()), {"head"});
+  EXPECT_EQ(result.code, 3);
+  EXPECT_THAT(result.err, StartsWith("ledgerctl: UNAVAILABLE: "));
+  Result append = RunAt("127.0.0.1:" + std::to_string(ClosedPort()),
+                        {"append", "s", "--type", "A", "--json", "{}"});
+  EXPECT_EQ(append.code, 3);
+}
+
+TEST_F(LedgerctlTest, ServerAddressFromEnvironment) {
+  std::string out = Path("env.out");
+  Child child({LEDGERCTL_PATH, "head", "--json"}, "", out, Path("env.err"),
+              {"LEDGER_SERVER=" + server_address_});
+  ASSERT_EQ(child.Wait(), 0) << ReadFile(Path("env.err"));
+  EXPECT_EQ(JsonLines(ReadFile(out)).size(), 1u);
+}
+
+TEST_F(LedgerctlTest, FollowExitsThreeWhenTheServerShutsDown) {
+  Append("s", "A", "{}");
+  std::string out = Path("shutdown.out");
+  Child follow(Argv({"follow"}, server_address_), "", out, Path("shutdown.err"));
+  auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+  while (ReadFile(out).find("caught up") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(follow.Wait(), 3);
+  std::string err = ReadFile(Path("shutdown.err"));
+  EXPECT_THAT(err, HasSubstr("ledgerctl: UNAVAILABLE: "));
+  EXPECT_THAT(err, HasSubstr("--from 2"));
+  EXPECT_EQ(server_->Wait(), 0);
+  server_.reset();
+}
+
+// A stand-in server for answers a healthy ledgerd does not give on demand: a
+// broken chain, and a call slower than the deadline.
+class FakeLedger final : public ledger::v1::LedgerService::Service {
+ public:
+  grpc::Status Verify(grpc::ServerContext*, const ledger::v1::VerifyRequest*,
+                      ledger::v1::VerifyResponse* response) override {
+    response->set_ok(false);
+    response->set_verified_count(6);
+    response->set_from_position(1);
+    response->set_to_position(9);
+    response->set_first_bad_position(7);
+    response->set_problem("HASH_MISMATCH");
+    response->set_detail("stored bytes hash to 3f..., the record says 9a...");
+    return grpc::Status::OK;
+  }
+  grpc::Status GetHead(grpc::ServerContext* context, const ledger::v1::GetHeadRequest*,
+                       ledger::v1::GetHeadResponse*) override {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return grpc::Status::OK;
+  }
+};
+
+class FakeServerTest : public LedgerctlTest {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ledgerctl_test.XXXXXX");
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    fake_ = builder.BuildAndStart();
+    ASSERT_NE(port, 0);
+    server_address_ = "127.0.0.1:" + std::to_string(port);
+  }
+  void TearDown() override {
+    fake_->Shutdown(std::chrono::system_clock::now());
+    LedgerctlTest::TearDown();
+  }
+
+  FakeLedger service_;
+  std::unique_ptr<grpc::Server> fake_;
+};
+
+TEST_F(FakeServerTest, VerifyReportsTheFirstBadPositionAndExitsOne) {
+  Result human = Run({"verify"});
+  EXPECT_EQ(human.code, 1);
+  EXPECT_THAT(human.out, HasSubstr("NOT OK: first bad position 7: HASH_MISMATCH: stored bytes"));
+  Result json = Run({"verify", "--json"});
+  EXPECT_EQ(json.code, 1);
+  std::vector<Json> report = JsonLines(json.out);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_FALSE(report[0].fields().at("ok").bool_value());
+  EXPECT_EQ(Number(report[0], "first_bad_position"), 7);
+  EXPECT_EQ(Str(report[0], "problem"), "HASH_MISMATCH");
+}
+
+TEST_F(FakeServerTest, SlowCallHitsTheDeadline) {
+  Result result = Run({"head", "--timeout-ms", "300"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, StartsWith("ledgerctl: DEADLINE_EXCEEDED: "));
+}
+
+TEST_F(FakeServerTest, UnimplementedCallsAreServerErrors) {
+  Result result = Run({"get", "x"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, StartsWith("ledgerctl: UNIMPLEMENTED: "));
+}
+
+}  // namespace

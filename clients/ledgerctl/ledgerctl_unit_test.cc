@@ -1,0 +1,122 @@
+// Unit tests of ledgerctl's pieces that need no server: the argument parser,
+// JSON checks, time parsing and event formatting.
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "clients/ledgerctl/args.h"
+#include "clients/ledgerctl/errors.h"
+#include "clients/ledgerctl/format.h"
+#include "clients/ledgerctl/json_text.h"
+#include "clients/ledgerctl/times.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ledgerctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+const std::vector<FlagSpec> kSpecs = {{"type"}, {"backward", false}, {"file"}};
+
+TEST(ArgsTest, ParsesSpaceAndEqualsFormsAndPositionals) {
+  ParsedArgs args = ParseFlags({"s1", "--type", "A", "--file=-", "--backward", "s2"}, kSpecs, "x");
+  EXPECT_EQ(args.positionals, (std::vector<std::string>{"s1", "s2"}));
+  EXPECT_EQ(args.Get("type"), "A");
+  EXPECT_EQ(args.Get("file"), "-");
+  EXPECT_TRUE(args.Has("backward"));
+  EXPECT_FALSE(args.Has("nope"));
+}
+
+TEST(ArgsTest, DoubleDashEndsFlags) {
+  ParsedArgs args = ParseFlags({"--", "--type"}, kSpecs, "x");
+  EXPECT_EQ(args.positionals, std::vector<std::string>{"--type"});
+}
+
+TEST(ArgsTest, RejectsUnknownRepeatedAndMissingValues) {
+  auto code_of = [](std::vector<std::string> tokens) {
+    try {
+      ParseFlags(tokens, kSpecs, "x");
+    } catch (const CliError& error) {
+      return static_cast<int>(error.code());
+    }
+    return 0;
+  };
+  EXPECT_EQ(code_of({"--bogus", "1"}), kExitUsage);
+  EXPECT_EQ(code_of({"--type", "A", "--type", "B"}), kExitUsage);
+  EXPECT_EQ(code_of({"--type"}), kExitUsage);
+  EXPECT_EQ(code_of({"--backward=yes"}), kExitUsage);
+  EXPECT_EQ(code_of({"-x"}), kExitUsage);
+  EXPECT_THROW(ParseUint("12a", "--limit"), CliError);
+  EXPECT_THROW(ParseUint("-1", "--limit"), CliError);
+  EXPECT_EQ(ParseUint("42", "--limit"), 42u);
+}
+
+TEST(JsonTextTest, AcceptsStrictJson) {
+  EXPECT_THAT(JsonError(R"({"a": [1, -2.5e3, true, null, "x\u00e9\n"]})"), IsEmpty());
+  EXPECT_THAT(JsonError("3"), IsEmpty());
+}
+
+TEST(JsonTextTest, RefusesWhatProtobufIsLenientAbout) {
+  EXPECT_THAT(JsonError(R"({"a":1,})"), HasSubstr("column 8"));
+  EXPECT_THAT(JsonError("{a:1}"), HasSubstr("quoted"));
+  EXPECT_THAT(JsonError("{'a':1}"), Not(IsEmpty()));
+  EXPECT_THAT(JsonError("[1,]"), Not(IsEmpty()));
+  EXPECT_THAT(JsonError("1."), Not(IsEmpty()));
+  EXPECT_THAT(JsonError("01"), Not(IsEmpty()));
+  EXPECT_THAT(JsonError(R"("\x")"), Not(IsEmpty()));
+  EXPECT_THAT(JsonError("\"a\tb\""), Not(IsEmpty()));
+  EXPECT_THAT(JsonError(R"({"a":1} x)"), HasSubstr("after the JSON value"));
+  EXPECT_THAT(JsonError(""), Not(IsEmpty()));
+  EXPECT_THAT(JsonError(R"({"a":1,"a":2})"), HasSubstr("a"));  // protobuf: repeated key
+}
+
+TEST(JsonTextTest, CompactsOutsideStringsOnly) {
+  EXPECT_EQ(CompactJson("{ \"a b\" : [ 1 ,\n 2 ] }"), "{\"a b\":[1,2]}");
+  EXPECT_EQ(CompactJson(R"({"q":"x\" y"})"), R"({"q":"x\" y"})");
+  EXPECT_EQ(JsonQuote("a\"\\\n\x01"), R"("a\"\\\n\u0001")");
+}
+
+TEST(TimesTest, LocalTimeIsWib) {
+  absl::Time expected = absl::FromUnixSeconds(1719802800);  // 2024-07-01T03:00:00Z
+  EXPECT_EQ(ParseTimeArg("2024-07-01 10:00"), expected);
+  EXPECT_EQ(ParseTimeArg("2024-07-01T10:00:00+07:00"), expected);
+  EXPECT_EQ(ParseTimeArg("2024-07-01T03:00:00Z"), expected);
+  EXPECT_EQ(ParseTimeArg("2024-07-01 10:00:00"), expected);
+  EXPECT_THROW(ParseTimeArg("yesterday"), CliError);
+  EXPECT_EQ(FormatWib(absl::ToUnixMicros(expected)), "2024-07-01 10:00:00.000 WIB");
+  EXPECT_EQ(FormatUtc(absl::ToUnixMicros(expected) + 5), "2024-07-01T03:00:00.000005Z");
+}
+
+TEST(FormatTest, ContentTypesAndTruncation) {
+  EXPECT_TRUE(IsJsonContentType("application/json"));
+  EXPECT_TRUE(IsJsonContentType("application/json; charset=utf-8"));
+  EXPECT_TRUE(IsJsonContentType("application/vnd.sakip+json"));
+  EXPECT_FALSE(IsJsonContentType("text/plain"));
+  EXPECT_EQ(Truncate("abcdef", 6), "abcdef");
+  EXPECT_EQ(Truncate("abcdefg", 6), "abc...");
+  EXPECT_EQ(Truncate("ééééééé", 6), "ééé...");  // never cuts a UTF-8 character
+}
+
+TEST(FormatTest, EventJsonEmbedsJsonPayloadElseBase64) {
+  ledger::v1::RecordedEvent event;
+  event.mutable_envelope()->set_position(7);
+  event.mutable_envelope()->set_payload("{ \"n\": 12345678901234567890 }");
+  event.mutable_envelope()->set_content_type("application/json");
+  event.set_hash(std::string("\x01\xab", 2));
+  std::string json = EventJson(event);
+  EXPECT_THAT(json, HasSubstr(R"("position":7)"));
+  EXPECT_THAT(json, HasSubstr(R"("hash":"01ab")"));
+  EXPECT_THAT(json, HasSubstr(R"("payload":{"n":12345678901234567890})"));  // digits kept
+  EXPECT_THAT(JsonError(json), IsEmpty());
+
+  event.mutable_envelope()->set_content_type("application/octet-stream");
+  event.mutable_envelope()->set_payload("hi");
+  EXPECT_THAT(EventJson(event), HasSubstr(R"("payload_base64":"aGk=")"));
+  EXPECT_EQ(PayloadText(event.envelope()), "<2 bytes application/octet-stream>");
+}
+
+}  // namespace
+}  // namespace ledgerctl
