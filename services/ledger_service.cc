@@ -68,6 +68,10 @@ LedgerServiceImpl::LedgerServiceImpl(EventLog* log, LedgerServiceOptions options
 grpc::Status LedgerServiceImpl::Append(grpc::ServerContext* context,
                                        const v1::AppendRequest* request,
                                        v1::AppendResponse* response) {
+  if (shutting_down_.load()) {
+    return ToGrpcStatus(absl::UnavailableError(
+        "the server is shutting down; retry with the same event ids"));
+  }
   absl::StatusOr<ExpectedVersion> expected = FromProto(*request);
   if (!expected.ok()) return ToGrpcStatus(expected.status());
   AppendRequest append;

@@ -142,6 +142,7 @@ class RocksEventLog final : public ClosableEventLog {
   absl::Status LoadHead();
   void RefuseWrites(std::string reason);
   void PublishOpenedHead();
+  absl::StatusOr<ChainVerifier> VerifyTail(uint64_t last);
 
   // Writer thread.
   void WriterLoop();
@@ -256,7 +257,9 @@ void RocksEventLog::RefuseWrites(std::string reason) {
 }
 
 // Reads the stored head and the last record, checks that they agree and that
-// the tail of the chain verifies. A disagreement opens the log read-only.
+// the tail of the chain verifies. Any disagreement opens the log read-only, with
+// the head at the furthest position either names, so that every record stays
+// readable and Verify names the damage (a missing record reads as DATA_LOSS).
 absl::Status RocksEventLog::LoadHead() {
   std::string meta_value;
   rocksdb::Status status = db_->Get(LedgerReadOptions(), meta_, keys::kMetaHeadKey, &meta_value);
@@ -270,48 +273,24 @@ absl::Status RocksEventLog::LoadHead() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(LedgerReadOptions(), events_));
   it->SeekToLast();
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the last event"));
-  if (!it->Valid()) {
+  uint64_t last = 0;
+  if (it->Valid()) {
+    std::optional<uint64_t> parsed = keys::ParseEventKey(it->key().ToStringView());
+    if (!parsed) RefuseWrites("the last key of the events family is not an 8-byte position");
+    last = parsed.value_or(0);
+  }
+  if (last == 0) {
     if (stored && stored->position != 0) {
       RefuseWrites(absl::StrCat("the stored head is at position ", stored->position,
-                                " but the log holds no event"));
+                                " but the log holds no readable event"));
+      writer_head_ = WriterHead{stored->position, stored->hash,
+                                static_cast<int64_t>(stored->recorded_at_micros)};
     }
-    PublishOpenedHead();  // a new, empty ledger
+    PublishOpenedHead();
     return absl::OkStatus();
   }
-  std::optional<uint64_t> last_position = keys::ParseEventKey(it->key().ToStringView());
-  if (!last_position) {
-    RefuseWrites("the last key of the events family is malformed");
-    return absl::OkStatus();
-  }
-  uint64_t last = *last_position;
-  uint64_t first_checked = last > limits::kOpenTailVerifyEvents
-                               ? last - limits::kOpenTailVerifyEvents + 1
-                               : 1;
-  std::string prev_hash = GenesisHash();
-  int64_t prev_time = 0;
-  if (first_checked > 1) {
-    std::string value;
-    RETURN_IF_ERROR(FromRocks(
-        db_->Get(LedgerReadOptions(), events_, keys::EventKey(first_checked - 1), &value),
-        "reading the tail of the log"));
-    absl::StatusOr<DecodedRecord> before = DecodeRecord(value);
-    if (!before.ok()) {
-      RefuseWrites(absl::StrCat("position ", first_checked - 1, ": ", before.status().message()));
-      return absl::OkStatus();
-    }
-    prev_hash = before->hash;
-    prev_time = before->envelope.recorded_at_micros();
-  }
-  ChainVerifier verifier(first_checked, prev_hash, prev_time);
-  it->Seek(keys::EventKey(first_checked));
-  for (; it->Valid(); it->Next()) {
-    std::optional<uint64_t> position = keys::ParseEventKey(it->key().ToStringView());
-    if (!verifier.Feed(position.value_or(0), it->value().ToStringView())) break;
-  }
-  RETURN_IF_ERROR(FromRocks(it->status(), "reading the tail of the log"));
-  if (!verifier.finding() && verifier.next_position() != last + 1) {
-    verifier.Fail(verifier.next_position(), ChainProblem::kGap, "the log's tail has a gap");
-  }
+
+  ASSIGN_OR_RETURN(ChainVerifier verifier, VerifyTail(last));
   if (const auto& finding = verifier.finding()) {
     RefuseWrites(absl::StrCat("the tail of the log does not verify at position ",
                               finding->position, ": ", ChainProblemName(finding->problem), ": ",
@@ -329,18 +308,66 @@ absl::Status RocksEventLog::LoadHead() {
     writer_head_ = WriterHead{envelope.position(), verifier.last_hash(),
                               envelope.recorded_at_micros()};
   } else {
-    // Read-only: publish the real last position so that inspectors can read
-    // everything up to it (the damaged record reads as DATA_LOSS).
-    writer_head_.position = last;
     it->SeekToLast();
     absl::StatusOr<DecodedRecord> record =
         it->Valid() ? DecodeRecord(it->value().ToStringView())
                     : absl::StatusOr<DecodedRecord>(absl::DataLossError("unreadable"));
-    writer_head_.hash = record.ok() ? record->hash : std::string();
-    writer_head_.recorded_at_micros = record.ok() ? record->envelope.recorded_at_micros() : 0;
+    writer_head_ = WriterHead{last, record.ok() ? record->hash : std::string(),
+                              record.ok() ? record->envelope.recorded_at_micros() : 0};
+  }
+  if (stored && stored->position > writer_head_.position) {
+    // Records are missing at the end: serve up to where the head says, so
+    // that reading them answers DATA_LOSS rather than "not recorded".
+    writer_head_ = WriterHead{stored->position, stored->hash,
+                              static_cast<int64_t>(stored->recorded_at_micros)};
   }
   PublishOpenedHead();
   return absl::OkStatus();
+}
+
+// Re-verifies the chain of the last kOpenTailVerifyEvents records up to
+// `last`. Problems are in the returned verifier's finding; an error means
+// RocksDB itself failed.
+absl::StatusOr<ChainVerifier> RocksEventLog::VerifyTail(uint64_t last) {
+  uint64_t first_checked = last > limits::kOpenTailVerifyEvents
+                               ? last - limits::kOpenTailVerifyEvents + 1
+                               : 1;
+  std::string prev_hash = GenesisHash();
+  int64_t prev_time = 0;
+  std::optional<ChainFinding> before_finding;
+  if (first_checked > 1) {
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(LedgerReadOptions(), events_, keys::EventKey(first_checked - 1), &value);
+    if (!status.ok() && !status.IsNotFound()) {
+      return FromRocks(status, "reading the tail of the log");
+    }
+    absl::StatusOr<DecodedRecord> before =
+        status.ok() ? DecodeRecord(value)
+                    : absl::StatusOr<DecodedRecord>(absl::DataLossError("the record is missing"));
+    if (before.ok()) {
+      prev_hash = before->hash;
+      prev_time = before->envelope.recorded_at_micros();
+    } else {
+      before_finding = ChainFinding{first_checked - 1, ChainProblem::kUndecodable,
+                                    std::string(before.status().message())};
+    }
+  }
+  ChainVerifier verifier(first_checked, prev_hash, prev_time);
+  if (before_finding) {
+    verifier.Fail(before_finding->position, before_finding->problem, before_finding->detail);
+    return verifier;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(LedgerReadOptions(), events_));
+  for (it->Seek(keys::EventKey(first_checked)); it->Valid(); it->Next()) {
+    std::optional<uint64_t> position = keys::ParseEventKey(it->key().ToStringView());
+    if (!verifier.Feed(position.value_or(0), it->value().ToStringView())) break;
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "reading the tail of the log"));
+  if (!verifier.finding() && verifier.next_position() != last + 1) {
+    verifier.Fail(verifier.next_position(), ChainProblem::kGap, "the log's tail has a gap");
+  }
+  return verifier;
 }
 
 void RocksEventLog::PublishOpenedHead() {
