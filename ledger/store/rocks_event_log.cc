@@ -48,9 +48,25 @@ namespace {
 
 constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 
+// One event prepared on the caller's thread: everything that does not depend
+// on the log's state, so that the single writer does only what must be serial.
+struct PreparedEvent {
+  // The envelope with every field set except position, stream_version,
+  // recorded_at_micros and prev_hash, which the writer fills in.
+  std::shared_ptr<RecordedEvent> event;
+  // Those same fixed fields, serialized. The stored body is the serialized
+  // writer-assigned fields followed by these bytes: protobuf parses fields in
+  // any order, and the hash covers exactly the stored bytes.
+  std::string fixed_bytes;
+  // IdempotencyDigest of the proposed event.
+  std::string digest;
+};
+
 // One caller's append, waiting for the writer.
 struct PendingAppend {
-  AppendRequest request;
+  AppendRequest request;  // payloads moved into `prepared`
+  std::vector<PreparedEvent> prepared;
+  size_t bytes = 0;
   absl::StatusOr<AppendResult> result = absl::InternalError("append not processed");
   // True when the result holds only if the group's batch commits.
   bool depends_on_batch = false;
@@ -77,6 +93,33 @@ size_t RequestBytes(const AppendRequest& request) {
   for (const ProposedEvent& event : request.events) bytes += event.payload.size() + 256;
   return bytes;
 }
+
+// Builds the state-independent part of each event (on the caller's thread).
+void Prepare(PendingAppend* pending) {
+  AppendRequest& request = pending->request;
+  pending->bytes = RequestBytes(request);
+  pending->prepared.reserve(request.events.size());
+  for (ProposedEvent& proposed : request.events) {
+    PreparedEvent prepared;
+    prepared.digest = IdempotencyDigest(request.stream_id, request.actor, proposed);
+    prepared.event = std::make_shared<RecordedEvent>();
+    v1::EventEnvelope& envelope = prepared.event->envelope;
+    envelope.set_stream_id(request.stream_id);
+    envelope.set_event_id(proposed.event_id);
+    envelope.set_event_type(proposed.event_type);
+    envelope.set_payload(std::move(proposed.payload));
+    envelope.set_content_type(proposed.content_type);
+    envelope.set_actor(request.actor);
+    envelope.set_correlation_id(proposed.correlation_id);
+    envelope.set_causation_id(proposed.causation_id);
+    envelope.set_reason(proposed.reason);
+    LEDGER_CHECK(envelope.SerializeToString(&prepared.fixed_bytes), "serializing an envelope");
+    pending->prepared.push_back(std::move(prepared));
+  }
+}
+
+// The recorded state of event ids, as read once per group.
+using RecordedIds = absl::flat_hash_map<std::string_view, keys::IdEntry>;
 
 RecordedEvent ToRecordedEvent(DecodedRecord record) {
   RecordedEvent event;
@@ -148,10 +191,12 @@ class RocksEventLog final : public ClosableEventLog {
   void WriterLoop();
   bool TakeGroup(std::vector<PendingAppend*>* group);
   void CommitGroup(const std::vector<PendingAppend*>& group);
-  absl::StatusOr<AppendResult> Stage(const AppendRequest& request, int64_t now_micros,
-                                     GroupOverlay* overlay, rocksdb::WriteBatch* batch,
-                                     bool* depends_on_batch);
-  absl::StatusOr<std::optional<AppendResult>> CheckIdempotent(const AppendRequest& request,
+  absl::StatusOr<RecordedIds> LookupIds(const std::vector<PendingAppend*>& group);
+  absl::StatusOr<AppendResult> Stage(PendingAppend* pending, const RecordedIds& recorded_ids,
+                                     int64_t now_micros, GroupOverlay* overlay,
+                                     rocksdb::WriteBatch* batch);
+  absl::StatusOr<std::optional<AppendResult>> CheckIdempotent(const PendingAppend& pending,
+                                                              const RecordedIds& recorded_ids,
                                                               const GroupOverlay& overlay,
                                                               bool* depends_on_batch);
   absl::StatusOr<uint64_t> StreamVersion(const std::string& stream_id,
@@ -415,6 +460,7 @@ absl::StatusOr<AppendResult> RocksEventLog::Append(AppendRequest request) {
   }
   PendingAppend pending;
   pending.request = std::move(request);
+  Prepare(&pending);
   {
     absl::MutexLock lock(&queue_mu_);
     if (stopping_) return absl::UnavailableError("the ledger is shutting down");
@@ -449,9 +495,9 @@ bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
   size_t events = 0;
   size_t bytes = 0;
   while (!queue_.empty()) {
-    const AppendRequest& next = queue_.front()->request;
-    size_t next_events = next.events.size();
-    size_t next_bytes = RequestBytes(next);
+    const PendingAppend& next = *queue_.front();
+    size_t next_events = next.prepared.size();
+    size_t next_bytes = next.bytes;
     if (!group->empty() && (events + next_events > limits::kMaxGroupCommitEvents ||
                             bytes + next_bytes > limits::kMaxGroupCommitBytes)) {
       break;
@@ -472,14 +518,18 @@ void RocksEventLog::CommitGroup(const std::vector<PendingAppend*>& group) {
   // Transaction time never decreases along the log, whatever the clock does.
   int64_t now_micros = std::max<int64_t>(
       {absl::ToUnixMicros(options_.clock->Now()), writer_head_.recorded_at_micros, 0});
+  absl::StatusOr<RecordedIds> recorded_ids = LookupIds(group);
   for (PendingAppend* pending : group) {
     if (!state.writable) {
       pending->result = absl::FailedPreconditionError(
           absl::StrCat("the ledger refuses writes: ", state.refusal_reason));
       continue;
     }
-    pending->result =
-        Stage(pending->request, now_micros, &overlay, &batch, &pending->depends_on_batch);
+    if (!recorded_ids.ok()) {
+      pending->result = recorded_ids.status();
+      continue;
+    }
+    pending->result = Stage(pending, *recorded_ids, now_micros, &overlay, &batch);
   }
   if (!overlay.staged.empty()) {
     // Check before writing: the staged events extend the head without a gap.
@@ -529,26 +579,56 @@ absl::StatusOr<std::optional<keys::IdEntry>> RocksEventLog::LookupId(std::string
   return entry;
 }
 
+// Reads the index entries of every event id of the group with one MultiGet
+// (the writer is the only one that writes ids, so they cannot change under it).
+absl::StatusOr<RecordedIds> RocksEventLog::LookupIds(const std::vector<PendingAppend*>& group) {
+  std::vector<rocksdb::Slice> keys;
+  for (const PendingAppend* pending : group) {
+    for (const ProposedEvent& event : pending->request.events) keys.emplace_back(event.event_id);
+  }
+  std::sort(keys.begin(), keys.end(),
+            [](const rocksdb::Slice& a, const rocksdb::Slice& b) { return a.compare(b) < 0; });
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(LedgerReadOptions(), ids_, keys.size(), keys.data(), values.data(),
+                statuses.data(), /*sorted_input=*/true);
+  RecordedIds recorded;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    RETURN_IF_ERROR(FromRocks(statuses[i], "reading the event id index"));
+    std::optional<keys::IdEntry> entry = keys::ParseIdValue(values[i].ToStringView());
+    if (!entry) {
+      return absl::DataLossError(absl::StrCat("event id index entry of '",
+                                              Absl(keys[i].ToStringView()), "' is malformed"));
+    }
+    recorded.emplace(keys[i].ToStringView(), *std::move(entry));
+  }
+  return recorded;
+}
+
 // Returns the original result if every event of the request is already
 // recorded with the same body (an idempotent retry), nothing if none is, and
 // AlreadyExists otherwise.
 absl::StatusOr<std::optional<AppendResult>> RocksEventLog::CheckIdempotent(
-    const AppendRequest& request, const GroupOverlay& overlay, bool* depends_on_batch) {
+    const PendingAppend& pending, const RecordedIds& recorded_ids, const GroupOverlay& overlay,
+    bool* depends_on_batch) {
+  const AppendRequest& request = pending.request;
   std::vector<keys::IdEntry> found;
   size_t first_found_index = 0;
   bool found_in_overlay = false;
   for (size_t i = 0; i < request.events.size(); ++i) {
     const ProposedEvent& event = request.events[i];
-    std::optional<keys::IdEntry> entry;
+    const keys::IdEntry* entry = nullptr;
     if (auto it = overlay.ids.find(event.event_id); it != overlay.ids.end()) {
-      entry = it->second;
+      entry = &it->second;
       found_in_overlay = true;
-    } else {
-      ASSIGN_OR_RETURN(entry, LookupId(event.event_id));
+    } else if (auto it = recorded_ids.find(event.event_id); it != recorded_ids.end()) {
+      entry = &it->second;
     }
-    if (!entry) continue;
+    if (entry == nullptr) continue;
     if (found.empty()) first_found_index = i;
-    if (entry->digest != IdempotencyDigest(request.stream_id, request.actor, event)) {
+    if (entry->digest != pending.prepared[i].digest) {
       return absl::AlreadyExistsError(absl::StrCat(
           "events[", i, "].event_id: '", event.event_id, "' is already recorded at position ",
           entry->position, " with a different body"));
@@ -602,12 +682,14 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(const std::string& stream_
   return version;
 }
 
-absl::StatusOr<AppendResult> RocksEventLog::Stage(const AppendRequest& request,
+absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
+                                                  const RecordedIds& recorded_ids,
                                                   int64_t now_micros, GroupOverlay* overlay,
-                                                  rocksdb::WriteBatch* batch,
-                                                  bool* depends_on_batch) {
-  ASSIGN_OR_RETURN(std::optional<AppendResult> retry,
-                   CheckIdempotent(request, *overlay, depends_on_batch));
+                                                  rocksdb::WriteBatch* batch) {
+  const AppendRequest& request = pending->request;
+  ASSIGN_OR_RETURN(
+      std::optional<AppendResult> retry,
+      CheckIdempotent(*pending, recorded_ids, *overlay, &pending->depends_on_batch));
   if (retry) return *retry;
 
   ASSIGN_OR_RETURN(uint64_t version, StreamVersion(request.stream_id, *overlay));
@@ -626,41 +708,34 @@ absl::StatusOr<AppendResult> RocksEventLog::Stage(const AppendRequest& request,
   AppendResult result;
   result.first_position = overlay->head.position + 1;
   result.recorded_at = absl::FromUnixMicros(now_micros);
-  for (const ProposedEvent& proposed : request.events) {
-    auto event = std::make_shared<RecordedEvent>();
-    v1::EventEnvelope& envelope = event->envelope;
-    envelope.set_position(overlay->head.position + 1);
-    envelope.set_stream_id(request.stream_id);
-    envelope.set_stream_version(++version);
-    envelope.set_event_id(proposed.event_id);
-    envelope.set_event_type(proposed.event_type);
-    envelope.set_payload(proposed.payload);
-    envelope.set_content_type(proposed.content_type);
-    envelope.set_recorded_at_micros(now_micros);
-    envelope.set_actor(request.actor);
-    envelope.set_correlation_id(proposed.correlation_id);
-    envelope.set_causation_id(proposed.causation_id);
-    envelope.set_reason(proposed.reason);
-    envelope.set_prev_hash(overlay->head.hash);
-    LEDGER_CHECK(envelope.SerializeToString(&event->stored_bytes), "serializing an envelope");
-    std::string value = EncodeRecord(event->stored_bytes);
-    event->hash = value.substr(1, kHashBytes);
+  for (PreparedEvent& prepared : pending->prepared) {
+    RecordedEvent& event = *prepared.event;
+    const uint64_t position = overlay->head.position + 1;
+    v1::EventEnvelope assigned;
+    assigned.set_position(position);
+    assigned.set_stream_version(++version);
+    assigned.set_recorded_at_micros(now_micros);
+    assigned.set_prev_hash(overlay->head.hash);
+    LEDGER_CHECK(assigned.SerializeToString(&event.stored_bytes), "serializing an envelope");
+    event.stored_bytes.append(prepared.fixed_bytes);
+    event.envelope.MergeFrom(assigned);
+    std::string value = EncodeRecord(event.stored_bytes);
+    event.hash = value.substr(1, kHashBytes);
 
-    uint64_t position = envelope.position();
-    keys::IdEntry id_entry{position, version,
-                           IdempotencyDigest(request.stream_id, request.actor, proposed)};
+    const std::string& event_id = event.envelope.event_id();
+    keys::IdEntry id_entry{position, version, prepared.digest};
     batch->Put(events_, keys::EventKey(position), value);
     batch->Put(streams_, keys::StreamKey(request.stream_id, version),
                keys::PositionValue(position));
-    batch->Put(ids_, proposed.event_id, keys::IdValue(id_entry));
+    batch->Put(ids_, event_id, keys::IdValue(id_entry));
     batch->Put(by_time_, keys::ByTimeKey(static_cast<uint64_t>(now_micros), position),
                rocksdb::Slice());
-    overlay->ids[proposed.event_id] = std::move(id_entry);
-    overlay->head = WriterHead{position, event->hash, now_micros};
-    overlay->staged.push_back(std::move(event));
+    overlay->ids[event_id] = std::move(id_entry);
+    overlay->head = WriterHead{position, event.hash, now_micros};
+    overlay->staged.push_back(prepared.event);
   }
   overlay->stream_versions[request.stream_id] = version;
-  *depends_on_batch = true;
+  pending->depends_on_batch = true;
   result.last_position = overlay->head.position;
   result.stream_version = version;
   return result;
