@@ -7,6 +7,11 @@
 //   hash   := SHA-256(body)             32 bytes
 //   body   := serialized EventEnvelope  exactly the bytes that were hashed
 //
+// The writer stores the fields it assigns (position, stream_version,
+// recorded_at_micros, prev_hash) first and the client's fields after them;
+// any protobuf parser reads fields in any order, and nothing ever depends on
+// a canonical order because the hash covers exactly the stored bytes.
+//
 // The body carries prev_hash, so hash(n) covers hash(n-1): a chain. The body is
 // serialized once, on append, and never again: verification hashes the stored
 // bytes, never a re-serialization.

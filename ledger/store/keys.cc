@@ -88,18 +88,9 @@ std::optional<IdEntry> ParseIdValue(std::string_view value) {
                  std::string(value.substr(16))};
 }
 
-std::string ByTimeKey(uint64_t recorded_at_micros, uint64_t position) {
-  std::string key;
-  key.reserve(16);
-  PutBigEndian64(&key, recorded_at_micros);
-  PutBigEndian64(&key, position);
-  return key;
-}
+std::string ByTimeKey(uint64_t recorded_at_micros) { return EventKey(recorded_at_micros); }
 
-std::optional<ByTimeParts> ParseByTimeKey(std::string_view key) {
-  if (key.size() != 16) return std::nullopt;
-  return ByTimeParts{GetBigEndian64(key, 0), GetBigEndian64(key, 8)};
-}
+std::optional<uint64_t> ParseByTimeKey(std::string_view key) { return ParseEventKey(key); }
 
 std::string EncodeHead(const HeadValue& head) {
   std::string value;

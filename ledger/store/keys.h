@@ -5,7 +5,7 @@
 //   column family "events":   key := position:u64                value := record (see integrity/record.h)
 //   column family "streams":  key := stream_id 0x00 version:u64  value := position:u64
 //   column family "ids":      key := event_id                    value := position:u64 version:u64 digest:32
-//   column family "by_time":  key := recorded_at_micros:u64 position:u64   value := (empty)
+//   column family "by_time":  key := recorded_at_micros:u64     value := last_position:u64
 //   column family "meta":     key := "head"                      value := position:u64 recorded_at_micros:u64 hash:32
 //                             key := "schema_version"            value := version:u32
 //
@@ -15,6 +15,9 @@
 // ("35.08.") relies on. `digest` is SHA-256 over the event's proposed content
 // (see IdempotencyDigest) and lets a retry be recognized without reading the
 // event. Recorded times are never negative (the writer clamps to >= 0).
+// `by_time` has one entry per recorded time, not per event: every event of a
+// group commit shares one time, and times never decrease along the log, so
+// "the last position at or before T" is the value of the last key <= T.
 //
 // Thread-safety: pure functions.
 #ifndef LEDGER_STORE_KEYS_H_
@@ -68,13 +71,9 @@ struct IdEntry {
 std::string IdValue(const IdEntry& entry);
 std::optional<IdEntry> ParseIdValue(std::string_view value);
 
-// by_time
-std::string ByTimeKey(uint64_t recorded_at_micros, uint64_t position);
-struct ByTimeParts {
-  uint64_t recorded_at_micros;
-  uint64_t position;
-};
-std::optional<ByTimeParts> ParseByTimeKey(std::string_view key);
+// by_time (the value is PositionValue of the last position at that time)
+std::string ByTimeKey(uint64_t recorded_at_micros);
+std::optional<uint64_t> ParseByTimeKey(std::string_view key);
 
 // meta
 struct HeadValue {

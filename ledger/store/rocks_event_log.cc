@@ -540,6 +540,8 @@ void RocksEventLog::CommitGroup(const std::vector<PendingAppend*>& group) {
     keys::HeadValue head{overlay.head.position, static_cast<uint64_t>(now_micros),
                          overlay.head.hash};
     batch.Put(meta_, keys::kMetaHeadKey, keys::EncodeHead(head));
+    batch.Put(by_time_, keys::ByTimeKey(static_cast<uint64_t>(now_micros)),
+              keys::PositionValue(overlay.head.position));
     rocksdb::Status status = db_->Write(LedgerWriteOptions(), &batch);
     if (!status.ok()) {
       std::string reason = absl::StrCat("a synced write failed: ", status.ToString());
@@ -728,8 +730,6 @@ absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
     batch->Put(streams_, keys::StreamKey(request.stream_id, version),
                keys::PositionValue(position));
     batch->Put(ids_, event_id, keys::IdValue(id_entry));
-    batch->Put(by_time_, keys::ByTimeKey(static_cast<uint64_t>(now_micros), position),
-               rocksdb::Slice());
     overlay->ids[event_id] = std::move(id_entry);
     overlay->head = WriterHead{position, event.hash, now_micros};
     overlay->staged.push_back(prepared.event);
@@ -905,14 +905,16 @@ absl::StatusOr<uint64_t> RocksEventLog::PositionAt(absl::Time at) {
   if (micros < 0) return 0;
   const uint64_t head = PublishedHeadPosition();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(LedgerReadOptions(), by_time_));
-  it->SeekForPrev(keys::ByTimeKey(static_cast<uint64_t>(micros), kMaxU64));
-  for (; it->Valid(); it->Prev()) {
-    std::optional<keys::ByTimeParts> parts = keys::ParseByTimeKey(it->key().ToStringView());
-    if (!parts) return absl::DataLossError("time index entry is malformed");
-    if (parts->position <= head) return parts->position;
-  }
+  it->SeekForPrev(keys::ByTimeKey(static_cast<uint64_t>(micros)));
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the time index"));
-  return 0;
+  if (!it->Valid()) return 0;
+  std::optional<uint64_t> position = keys::ParsePositionValue(it->value().ToStringView());
+  if (!keys::ParseByTimeKey(it->key().ToStringView()) || !position) {
+    return absl::DataLossError("time index entry is malformed");
+  }
+  // A group being committed may already be in RocksDB; every acknowledged
+  // position is at or before it in time, so the head is the answer then.
+  return std::min(*position, head);
 }
 
 // ---------------------------------------------------------------------------
@@ -940,10 +942,11 @@ void RocksEventLog::CheckIndexes(const RecordedEvent& event, ChainVerifier* veri
     return;
   }
   status = db_->Get(LedgerReadOptions(), by_time_,
-                    keys::ByTimeKey(static_cast<uint64_t>(envelope.recorded_at_micros()), position),
-                    &value);
-  if (!status.ok()) {
-    verifier->Fail(position, ChainProblem::kIndexMismatch, "the time index has no entry for it");
+                    keys::ByTimeKey(static_cast<uint64_t>(envelope.recorded_at_micros())), &value);
+  std::optional<uint64_t> last_at_time = keys::ParsePositionValue(value);
+  if (!status.ok() || !last_at_time || *last_at_time < position) {
+    verifier->Fail(position, ChainProblem::kIndexMismatch,
+                   "the time index does not cover it at its recorded time");
   }
 }
 
