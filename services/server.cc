@@ -28,6 +28,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              limits::kGrpcMaxPollers);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
