@@ -65,15 +65,20 @@ absl::Status CheckPageSize(uint32_t max_count) {
 LedgerServiceImpl::LedgerServiceImpl(EventLog* log, LedgerServiceOptions options)
     : log_(log), options_(std::move(options)) {}
 
-grpc::Status LedgerServiceImpl::Append(grpc::ServerContext* context,
-                                       const v1::AppendRequest* request,
-                                       v1::AppendResponse* response) {
+grpc::ServerUnaryReactor* LedgerServiceImpl::Append(grpc::CallbackServerContext* context,
+                                                     const v1::AppendRequest* request,
+                                                     v1::AppendResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (shutting_down_.load()) {
-    return ToGrpcStatus(absl::UnavailableError(
-        "the server is shutting down; retry with the same event ids"));
+    reactor->Finish(ToGrpcStatus(absl::UnavailableError(
+        "the server is shutting down; retry with the same event ids")));
+    return reactor;
   }
   absl::StatusOr<ExpectedVersion> expected = FromProto(*request);
-  if (!expected.ok()) return ToGrpcStatus(expected.status());
+  if (!expected.ok()) {
+    reactor->Finish(ToGrpcStatus(expected.status()));
+    return reactor;
+  }
   AppendRequest append;
   append.stream_id = request->stream_id();
   append.expected_version = *expected;
@@ -84,14 +89,18 @@ grpc::Status LedgerServiceImpl::Append(grpc::ServerContext* context,
                                           event.content_type(), event.correlation_id(),
                                           event.causation_id(), event.reason()});
   }
-  absl::StatusOr<AppendResult> result = log_->Append(std::move(append));
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  response->set_first_position(result->first_position);
-  response->set_last_position(result->last_position);
-  response->set_stream_version(result->stream_version);
-  response->set_recorded_at_micros(absl::ToUnixMicros(result->recorded_at));
-  response->set_already_recorded(result->already_recorded);
-  return grpc::Status::OK;
+  // gRPC keeps `response` alive until Finish; the log calls back exactly once.
+  log_->AppendAsync(std::move(append), [reactor, response](absl::StatusOr<AppendResult> result) {
+    if (result.ok()) {
+      response->set_first_position(result->first_position);
+      response->set_last_position(result->last_position);
+      response->set_stream_version(result->stream_version);
+      response->set_recorded_at_micros(absl::ToUnixMicros(result->recorded_at));
+      response->set_already_recorded(result->already_recorded);
+    }
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
 }
 
 grpc::Status LedgerServiceImpl::ReadStream(grpc::ServerContext* context,

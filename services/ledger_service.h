@@ -26,15 +26,20 @@ struct LedgerServiceOptions {
   absl::Duration subscription_poll = absl::Milliseconds(200);
 };
 
-class LedgerServiceImpl final : public v1::LedgerService::Service {
+// Append is served with gRPC's callback API: an append waiting for its group
+// commit holds no server thread (the log completes it from its writer). The
+// other methods are short or stream, and use the synchronous API.
+class LedgerServiceImpl final
+    : public v1::LedgerService::WithCallbackMethod_Append<v1::LedgerService::Service> {
  public:
   LedgerServiceImpl(EventLog* log, LedgerServiceOptions options);
 
   // Ends live subscriptions so that the server can shut down.
   void BeginShutdown() { shutting_down_.store(true); }
 
-  grpc::Status Append(grpc::ServerContext* context, const v1::AppendRequest* request,
-                      v1::AppendResponse* response) override;
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* context,
+                                   const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) override;
   grpc::Status ReadStream(grpc::ServerContext* context, const v1::ReadStreamRequest* request,
                           v1::ReadResponse* response) override;
   grpc::Status ReadAll(grpc::ServerContext* context, const v1::ReadAllRequest* request,

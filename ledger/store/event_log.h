@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ledger/integrity/chain_verifier.h"
@@ -123,11 +124,21 @@ class Subscription {
   virtual void Cancel() = 0;
 };
 
+// Called exactly once with the outcome of an append: after the append is
+// durable, or refused. Runs on the log's writer thread (or the caller's, when
+// the append is refused before it is queued): it must be short and must not
+// call back into the log.
+using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
 
+  // Blocks until the append is durable or refused.
   virtual absl::StatusOr<AppendResult> Append(AppendRequest request) = 0;
+  // The same without holding the caller's thread: for servers that must not
+  // park a thread per append in flight.
+  virtual void AppendAsync(AppendRequest request, AppendCallback done) = 0;
 
   // From `from_version` (0: first for forward, last for backward).
   virtual absl::StatusOr<ReadPage> ReadStream(std::string_view stream_id, uint64_t from_version,

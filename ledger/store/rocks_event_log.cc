@@ -70,7 +70,7 @@ struct PendingAppend {
   absl::StatusOr<AppendResult> result = absl::InternalError("append not processed");
   // True when the result holds only if the group's batch commits.
   bool depends_on_batch = false;
-  absl::Notification done;
+  AppendCallback done;
 };
 
 // Head as the writer sees it (including what it has not published yet).
@@ -160,6 +160,7 @@ class RocksEventLog final : public ClosableEventLog {
   absl::Status OpenDb();
 
   absl::StatusOr<AppendResult> Append(AppendRequest request) override;
+  void AppendAsync(AppendRequest request, AppendCallback done) override;
   absl::StatusOr<ReadPage> ReadStream(std::string_view stream_id, uint64_t from_version,
                                       Direction direction, size_t max_count) override;
   absl::StatusOr<ReadPage> ReadAll(uint64_t from_position, Direction direction,
@@ -450,28 +451,44 @@ RocksEventLog::~RocksEventLog() {
 // Append: caller side.
 
 absl::StatusOr<AppendResult> RocksEventLog::Append(AppendRequest request) {
-  RETURN_IF_ERROR(ValidateAppendRequest(request));
-  {
-    absl::MutexLock lock(&state_mu_);
-    if (!write_state_.writable) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the ledger refuses writes: ", write_state_.refusal_reason));
-    }
+  absl::StatusOr<AppendResult> outcome;
+  absl::Notification done;
+  AppendAsync(std::move(request), [&](absl::StatusOr<AppendResult> result) {
+    outcome = std::move(result);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return outcome;
+}
+
+void RocksEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
+  if (absl::Status status = ValidateAppendRequest(request); !status.ok()) {
+    std::move(done)(status);
+    return;
   }
-  PendingAppend pending;
-  pending.request = std::move(request);
-  Prepare(&pending);
+  WriteState state = GetWriteState();
+  if (!state.writable) {
+    std::move(done)(absl::FailedPreconditionError(
+        absl::StrCat("the ledger refuses writes: ", state.refusal_reason)));
+    return;
+  }
+  auto pending = std::make_unique<PendingAppend>();
+  pending->request = std::move(request);
+  pending->done = std::move(done);
+  Prepare(pending.get());
+  absl::Status refused;
   {
     absl::MutexLock lock(&queue_mu_);
-    if (stopping_) return absl::UnavailableError("the ledger is shutting down");
-    if (queue_.size() >= options_.max_pending_appends) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+    if (stopping_) {
+      refused = absl::UnavailableError("the ledger is shutting down");
+    } else if (queue_.size() >= options_.max_pending_appends) {
+      refused = absl::ResourceExhaustedError(absl::StrCat(
           "more than ", options_.max_pending_appends, " appends are waiting; retry later"));
+    } else {
+      queue_.push_back(pending.release());  // the writer owns it from here
     }
-    queue_.push_back(&pending);
   }
-  pending.done.WaitForNotification();
-  return std::move(pending.result);
+  if (!refused.ok()) std::move(pending->done)(refused);
 }
 
 // ---------------------------------------------------------------------------
@@ -564,7 +581,10 @@ void RocksEventLog::CommitGroup(const std::vector<PendingAppend*>& group) {
       Publish(writer_head_, std::move(overlay.staged));
     }
   }
-  for (PendingAppend* pending : group) pending->done.Notify();
+  for (PendingAppend* pending : group) {
+    std::unique_ptr<PendingAppend> owned(pending);
+    std::move(owned->done)(std::move(owned->result));
+  }
 }
 
 absl::StatusOr<std::optional<keys::IdEntry>> RocksEventLog::LookupId(std::string_view event_id) {
