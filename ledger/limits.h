@@ -38,6 +38,9 @@ inline constexpr size_t kMaxGroupCommitBytes = 64 << 20;
 // Appends waiting for the writer. Past this, Append answers
 // RESOURCE_EXHAUSTED at once instead of queueing without bound.
 inline constexpr size_t kMaxPendingAppends = 8192;
+// Written groups waiting to be published and answered by the completer thread
+// (the writer blocks past this; a few suffice to overlap the two).
+inline constexpr size_t kMaxGroupsAwaitingCompletion = 4;
 
 // Reads are paged.
 inline constexpr size_t kDefaultPageSize = 100;

@@ -80,6 +80,20 @@ struct WriterHead {
   int64_t recorded_at_micros = 0;
 };
 
+// A group whose write has returned, waiting for the completer thread to
+// publish it and answer its callers, in order.
+struct CommittedGroup {
+  std::vector<PendingAppend*> appends;
+  // Empty when the group wrote nothing (all refused, retries, or the write
+  // failed); then `head` is unused.
+  std::vector<std::shared_ptr<const RecordedEvent>> staged;
+  struct WriterHeadCopy {
+    uint64_t position = 0;
+    std::string hash;
+    int64_t recorded_at_micros = 0;
+  } head;
+};
+
 // What one group commit has staged but not yet written.
 struct GroupOverlay {
   WriterHead head;
@@ -190,6 +204,8 @@ class RocksEventLog final : public ClosableEventLog {
 
   // Writer thread.
   void WriterLoop();
+  void CompleterLoop();
+  void HandToCompleter(CommittedGroup committed);
   bool TakeGroup(std::vector<PendingAppend*>* group);
   void CommitGroup(const std::vector<PendingAppend*>& group);
   absl::StatusOr<RecordedIds> LookupIds(const std::vector<PendingAppend*>& group);
@@ -223,6 +239,13 @@ class RocksEventLog final : public ClosableEventLog {
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread writer_;
+
+  // Groups written but not yet published and answered. Bounded so that the
+  // writer cannot run ahead of the completer without limit.
+  absl::Mutex completion_mu_;
+  std::deque<CommittedGroup> completion_queue_ ABSL_GUARDED_BY(completion_mu_);
+  bool writer_finished_ ABSL_GUARDED_BY(completion_mu_) = false;
+  std::thread completer_;
 
   // Writer thread only.
   WriterHead writer_head_;
@@ -273,6 +296,7 @@ absl::Status RocksEventLog::OpenDb() {
   RETURN_IF_ERROR(CheckSchema());
   RETURN_IF_ERROR(LoadHead());
   writer_ = std::thread([this] { WriterLoop(); });
+  completer_ = std::thread([this] { CompleterLoop(); });
   return absl::OkStatus();
 }
 
@@ -430,6 +454,11 @@ void RocksEventLog::Close() {
     stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock lock(&completion_mu_);
+    writer_finished_ = true;
+  }
+  if (completer_.joinable()) completer_.join();
   absl::MutexLock lock(&state_mu_);
   closed_ = true;
   head_changed_.SignalAll();
@@ -529,6 +558,8 @@ bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
 
 void RocksEventLog::CommitGroup(const std::vector<PendingAppend*>& group) {
   WriteState state = GetWriteState();
+  CommittedGroup committed;
+  committed.appends = group;
   GroupOverlay overlay;
   overlay.head = writer_head_;
   rocksdb::WriteBatch batch;
@@ -578,12 +609,49 @@ void RocksEventLog::CommitGroup(const std::vector<PendingAppend*>& group) {
         }
         stream_versions_[stream] = version;
       }
-      Publish(writer_head_, std::move(overlay.staged));
+      committed.staged = std::move(overlay.staged);
+      committed.head = {writer_head_.position, writer_head_.hash,
+                        writer_head_.recorded_at_micros};
     }
   }
-  for (PendingAppend* pending : group) {
-    std::unique_ptr<PendingAppend> owned(pending);
-    std::move(owned->done)(std::move(owned->result));
+  HandToCompleter(std::move(committed));
+}
+
+// The writer hands each written group over and goes on with the next one;
+// publishing, waking callers and freeing memory happen on the completer, in
+// group order, so that they overlap with the next group's synced write.
+void RocksEventLog::HandToCompleter(CommittedGroup committed) {
+  absl::MutexLock lock(&completion_mu_);
+  auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+    return completion_queue_.size() < limits::kMaxGroupsAwaitingCompletion;
+  };
+  completion_mu_.Await(absl::Condition(&has_room));
+  completion_queue_.push_back(std::move(committed));
+}
+
+void RocksEventLog::CompleterLoop() {
+  while (true) {
+    CommittedGroup committed;
+    {
+      absl::MutexLock lock(&completion_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+        return !completion_queue_.empty() || writer_finished_;
+      };
+      completion_mu_.Await(absl::Condition(&ready));
+      if (completion_queue_.empty()) return;  // the writer is done and so are we
+      committed = std::move(completion_queue_.front());
+      completion_queue_.pop_front();
+    }
+    if (!committed.staged.empty()) {
+      Publish(WriterHead{committed.head.position, committed.head.hash,
+                         committed.head.recorded_at_micros},
+              std::move(committed.staged));
+    }
+    // Acknowledge only now: the group is synced and readers can see it.
+    for (PendingAppend* pending : committed.appends) {
+      std::unique_ptr<PendingAppend> owned(pending);
+      std::move(owned->done)(std::move(owned->result));
+    }
   }
 }
 
