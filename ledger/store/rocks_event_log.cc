@@ -831,11 +831,14 @@ absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
 
 void RocksEventLog::Publish(const WriterHead& head,
                             std::vector<std::shared_ptr<const RecordedEvent>> staged) {
+  // Events leaving the ring are freed after the lock is released.
+  std::vector<std::shared_ptr<const RecordedEvent>> evicted;
   absl::MutexLock lock(&state_mu_);
   LEDGER_CHECK(staged.front()->envelope.position() == head_.position + 1,
                "published events do not follow the published head");
   for (auto& event : staged) recent_.push_back(std::move(event));
   while (recent_.size() > options_.recent_events_cached) {
+    evicted.push_back(std::move(recent_.front()));
     recent_.pop_front();
     ++recent_first_;
   }
