@@ -1,0 +1,191 @@
+#include "ledger/sakip/sakip_ledger.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/domain/identifiers.h"
+#include "ledger/limits.h"
+#include "ledger/util/status_macros.h"
+#include "ledger/util/strings.h"
+
+namespace ledger {
+namespace {
+
+using projections::DomainEvent;
+
+// Decisions retried after a concurrent append to the same unit-year.
+constexpr int kMaxRecordAttempts = 8;
+
+absl::Status Invalid(std::string_view field, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(Absl(field), ": ", Absl(what)));
+}
+
+// The unit-year all proposed events belong to; InvalidArgument names the
+// first event that disagrees.
+absl::StatusOr<std::pair<std::string, int>> CommonUnitYear(
+    const std::vector<ProposedDomainEvent>& events) {
+  if (events.empty()) return Invalid("events", "at least one event is required");
+  const ::sakip::v1::SakipEvent& first = events.front().event;
+  for (size_t i = 1; i < events.size(); ++i) {
+    const ::sakip::v1::SakipEvent& event = events[i].event;
+    if (event.unit_code() != first.unit_code() || event.fiscal_year() != first.fiscal_year()) {
+      return Invalid(absl::StrCat("events[", i, "].event"),
+                     absl::StrCat("belongs to ", event.unit_code(), "/", event.fiscal_year(),
+                                  ", not to ", first.unit_code(), "/", first.fiscal_year(),
+                                  " like events[0]; one append is one unit-year"));
+    }
+  }
+  return std::make_pair(first.unit_code(), first.fiscal_year());
+}
+
+ProposedEvent ToLedgerEvent(const ProposedDomainEvent& proposed) {
+  ProposedEvent event;
+  event.event_id = proposed.event_id;
+  event.event_type = projections::EventTypeName(proposed.event);
+  event.payload = proposed.event.SerializeAsString();
+  event.content_type = kSakipContentType;
+  event.correlation_id = proposed.correlation_id;
+  event.causation_id = proposed.causation_id;
+  event.reason = proposed.reason;
+  return event;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> StreamIdFor(std::string_view unit_code, int fiscal_year) {
+  ASSIGN_OR_RETURN(domain::AreaLevel level, domain::ParseAreaCode("unit_code", unit_code));
+  (void)level;
+  if (fiscal_year < 2000 || fiscal_year > 2100) {
+    return Invalid("fiscal_year", absl::StrCat(fiscal_year, " is outside 2000..2100"));
+  }
+  return absl::StrCat(Absl(unit_code), "/", fiscal_year);
+}
+
+absl::StatusOr<DomainEvent> DecodeDomainEvent(const RecordedEvent& recorded) {
+  const v1::EventEnvelope& envelope = recorded.envelope;
+  DomainEvent event;
+  if (!event.event.ParseFromString(envelope.payload())) {
+    return absl::DataLossError(absl::StrCat("position ", envelope.position(),
+                                            ": the payload is not a sakip.v1.SakipEvent"));
+  }
+  if (projections::EventTypeName(event.event) != envelope.event_type()) {
+    return absl::DataLossError(absl::StrCat(
+        "position ", envelope.position(), ": event_type '", envelope.event_type(),
+        "' does not name the payload's event '", projections::EventTypeName(event.event), "'"));
+  }
+  event.position = envelope.position();
+  event.event_id = envelope.event_id();
+  event.recorded_at = absl::FromUnixMicros(envelope.recorded_at_micros());
+  event.actor = envelope.actor();
+  event.reason = envelope.reason();
+  return event;
+}
+
+absl::StatusOr<uint64_t> SakipLedger::ResolvePosition(AsOf as_of) {
+  const uint64_t head = log_->GetHead().position;
+  switch (as_of.kind) {
+    case AsOf::Kind::kHead: return head;
+    case AsOf::Kind::kPosition:
+      if (as_of.position > head) {
+        return Invalid("as_of.position",
+                       absl::StrCat(as_of.position, " is beyond the head at ", head));
+      }
+      return as_of.position;
+    case AsOf::Kind::kTime: return log_->PositionAt(as_of.time);
+  }
+  return head;
+}
+
+absl::StatusOr<UnitYearView> SakipLedger::Load(std::string_view unit_code, int fiscal_year,
+                                               AsOf as_of) {
+  ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_code, fiscal_year));
+  ASSIGN_OR_RETURN(uint64_t position, ResolvePosition(as_of));
+  UnitYearView view;
+  view.as_of_position = position;
+  uint64_t from_version = 1;
+  while (true) {
+    ASSIGN_OR_RETURN(ReadPage page, log_->ReadStream(stream_id, from_version, Direction::kForward,
+                                                     limits::kMaxPageSize));
+    for (const RecordedEvent& recorded : page.events) {
+      if (recorded.envelope.position() > position) return view;
+      ASSIGN_OR_RETURN(DomainEvent event, DecodeDomainEvent(recorded));
+      if (absl::Status status = view.state.Apply(event); !status.ok()) {
+        return absl::DataLossError(absl::StrCat("position ", event.position,
+                                                " does not fold: ", status.message()));
+      }
+      view.stream_version = recorded.envelope.stream_version();
+      view.events.push_back(std::move(event));
+    }
+    if (page.end_of_range) return view;
+    from_version = page.next_from;
+  }
+}
+
+absl::StatusOr<bool> SakipLedger::AnyAlreadyRecorded(
+    const std::vector<ProposedDomainEvent>& events) {
+  for (const ProposedDomainEvent& event : events) {
+    absl::StatusOr<RecordedEvent> recorded = log_->GetEvent(event.event_id);
+    if (recorded.ok()) return true;
+    if (!absl::IsNotFound(recorded.status()) && !absl::IsInvalidArgument(recorded.status())) {
+      return recorded.status();
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
+                                                 std::vector<ProposedDomainEvent> events) {
+  ASSIGN_OR_RETURN(auto unit_year, CommonUnitYear(events));
+  ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_year.first, unit_year.second));
+  AppendRequest request;
+  request.stream_id = stream_id;
+  request.actor = std::string(actor);
+  for (const ProposedDomainEvent& event : events) request.events.push_back(ToLedgerEvent(event));
+
+  // A retry: the log itself tells the original positions or the conflict.
+  ASSIGN_OR_RETURN(bool retry, AnyAlreadyRecorded(events));
+  if (retry) {
+    request.expected_version = ExpectedVersion::Any();
+    return log_->Append(std::move(request));
+  }
+  for (int attempt = 1;; ++attempt) {
+    ASSIGN_OR_RETURN(UnitYearView view, Load(unit_year.first, unit_year.second, AsOf::Head()));
+    projections::UnitYearState decided = view.state;
+    uint64_t position = std::max(view.as_of_position, log_->GetHead().position);
+    for (size_t i = 0; i < events.size(); ++i) {
+      DomainEvent event{++position, events[i].event_id, clock_->Now(), std::string(actor),
+                        events[i].reason, events[i].event};
+      if (absl::Status status = decided.Apply(event); !status.ok()) {
+        return absl::Status(status.code(),
+                            absl::StrCat("events[", i, "].", status.message()));
+      }
+    }
+    request.expected_version = view.stream_version == 0
+                                   ? ExpectedVersion::NoStream()
+                                   : ExpectedVersion::Exact(view.stream_version);
+    absl::StatusOr<AppendResult> result = log_->Append(request);
+    if (!absl::IsAborted(result.status()) || attempt == kMaxRecordAttempts) return result;
+  }
+}
+
+absl::StatusOr<projections::QuarterlyReport> SakipLedger::Report(std::string_view unit_code,
+                                                                 int fiscal_year, int quarter,
+                                                                 AsOf as_of) {
+  ASSIGN_OR_RETURN(UnitYearView view, Load(unit_code, fiscal_year, as_of));
+  if (!view.state.agreement().has_value()) {
+    return absl::NotFoundError(absl::StrCat("no performance agreement of ", Absl(unit_code), " for ",
+                                            fiscal_year, " is recorded as of position ",
+                                            view.as_of_position));
+  }
+  return projections::ComputeReport(view.state, quarter);
+}
+
+absl::StatusOr<projections::Reconciliation> SakipLedger::Reconcile(std::string_view unit_code,
+                                                                   int fiscal_year,
+                                                                   std::string_view report_id) {
+  ASSIGN_OR_RETURN(UnitYearView view, Load(unit_code, fiscal_year, AsOf::Head()));
+  return projections::ReconcileAsSubmitted(view.events, report_id);
+}
+
+}  // namespace ledger

@@ -1,0 +1,109 @@
+// The SAKIP ledger: domain events validated against their unit-year and
+// appended to the event log; reports computed from the log as of any moment.
+//
+// One stream per unit and fiscal year: "<unit_code>/<fiscal_year>"
+// ("35.08.19/2024"). Recording decides on the current state of that stream:
+// it folds the stream (projections::UnitYearState), applies the new events to
+// a copy (the same Apply that builds reports, so nothing is accepted that a
+// report could not fold), and appends with the stream's version as the
+// expected version. A concurrent append to the same stream makes the append
+// fail with ABORTED; Record then decides again on the new state (bounded).
+//
+// A retry of an append whose event ids are already recorded is passed to the
+// log unvalidated: the log answers with the original positions (same body) or
+// ALREADY_EXISTS (another body), never a duplicate.
+//
+// Reading as of a position folds only the stream's events up to it, so its
+// cost depends on that unit-year's events, not on the size of the ledger.
+//
+// Thread-safety: thread-safe; holds no state besides the log pointer.
+#ifndef LEDGER_SAKIP_SAKIP_LEDGER_H_
+#define LEDGER_SAKIP_SAKIP_LEDGER_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ledger/projections/domain_event.h"
+#include "ledger/projections/reconciliation.h"
+#include "ledger/projections/report.h"
+#include "ledger/projections/unit_year_state.h"
+#include "ledger/store/event_log.h"
+#include "ledger/util/clock.h"
+#include "sakip/v1/events.pb.h"
+
+namespace ledger {
+
+// The content type of every SAKIP payload.
+inline constexpr char kSakipContentType[] = "application/x-protobuf;proto=sakip.v1.SakipEvent";
+
+// A domain event as a client proposes it.
+struct ProposedDomainEvent {
+  std::string event_id;
+  std::string reason;
+  std::string correlation_id;
+  std::string causation_id;
+  ::sakip::v1::SakipEvent event;
+};
+
+// A moment to read at: the head, a global position, or a recorded time.
+struct AsOf {
+  enum class Kind { kHead, kPosition, kTime };
+  Kind kind = Kind::kHead;
+  uint64_t position = 0;
+  absl::Time time;
+
+  static AsOf Head() { return {}; }
+  static AsOf Position(uint64_t position) { return {Kind::kPosition, position, {}}; }
+  static AsOf Time(absl::Time time) { return {Kind::kTime, 0, time}; }
+};
+
+// The state of a unit-year as of a moment, and the moment resolved.
+struct UnitYearView {
+  projections::UnitYearState state;
+  std::vector<projections::DomainEvent> events;  // the folded events, in order
+  uint64_t as_of_position = 0;  // the global position the view is as of
+  uint64_t stream_version = 0;  // the stream's version at that position
+};
+
+// "35.08.19/2024". Checks the unit code's shape and the year's range.
+absl::StatusOr<std::string> StreamIdFor(std::string_view unit_code, int fiscal_year);
+
+// Decodes a ledger event into a domain event; DataLoss if its payload is not
+// a SakipEvent or its event_type does not name the payload's event.
+absl::StatusOr<projections::DomainEvent> DecodeDomainEvent(const RecordedEvent& recorded);
+
+class SakipLedger {
+ public:
+  SakipLedger(EventLog* log, Clock* clock = SystemClock::Get()) : log_(log), clock_(clock) {}
+
+  // Validates and appends `events` (all of one unit-year) atomically.
+  absl::StatusOr<AppendResult> Record(std::string_view actor,
+                                      std::vector<ProposedDomainEvent> events);
+
+  // The unit-year as it stood at `as_of`.
+  absl::StatusOr<UnitYearView> Load(std::string_view unit_code, int fiscal_year, AsOf as_of);
+
+  // The "Triwulan N" report as it stood at `as_of`.
+  absl::StatusOr<projections::QuarterlyReport> Report(std::string_view unit_code, int fiscal_year,
+                                                      int quarter, AsOf as_of);
+
+  // The declared figures of a submitted report against the figures recomputed
+  // as of its submission.
+  absl::StatusOr<projections::Reconciliation> Reconcile(std::string_view unit_code,
+                                                        int fiscal_year,
+                                                        std::string_view report_id);
+
+ private:
+  absl::StatusOr<uint64_t> ResolvePosition(AsOf as_of);
+  absl::StatusOr<bool> AnyAlreadyRecorded(const std::vector<ProposedDomainEvent>& events);
+
+  EventLog* const log_;
+  Clock* const clock_;
+};
+
+}  // namespace ledger
+
+#endif  // LEDGER_SAKIP_SAKIP_LEDGER_H_
