@@ -71,6 +71,10 @@ inline constexpr size_t kSubscriptionBatch = 256;
 // Stream head versions cached by the writer (a cache: misses read RocksDB).
 inline constexpr size_t kStreamVersionCacheEntries = 1 << 18;
 
+// Unit-years whose folded state the SAKIP ledger caches (a cache: a miss
+// folds the stream from the log).
+inline constexpr size_t kMaxCachedUnitYears = 4096;
+
 // Events whose chain is re-verified when the log is opened.
 inline constexpr size_t kOpenTailVerifyEvents = 1024;
 

@@ -97,29 +97,59 @@ absl::StatusOr<uint64_t> SakipLedger::ResolvePosition(AsOf as_of) {
   return head;
 }
 
-absl::StatusOr<UnitYearView> SakipLedger::Load(std::string_view unit_code, int fiscal_year,
-                                               AsOf as_of) {
-  ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_code, fiscal_year));
-  ASSIGN_OR_RETURN(uint64_t position, ResolvePosition(as_of));
-  UnitYearView view;
-  view.as_of_position = position;
-  uint64_t from_version = 1;
+absl::Status SakipLedger::FoldForward(const std::string& stream_id, uint64_t position,
+                                      Snapshot* snapshot, std::vector<DomainEvent>* folded) {
+  uint64_t from_version = snapshot->stream_version + 1;
   while (true) {
     ASSIGN_OR_RETURN(ReadPage page, log_->ReadStream(stream_id, from_version, Direction::kForward,
                                                      limits::kMaxPageSize));
     for (const RecordedEvent& recorded : page.events) {
-      if (recorded.envelope.position() > position) return view;
+      if (recorded.envelope.position() > position) return absl::OkStatus();
       ASSIGN_OR_RETURN(DomainEvent event, DecodeDomainEvent(recorded));
-      if (absl::Status status = view.state.Apply(event); !status.ok()) {
+      if (absl::Status status = snapshot->state.Apply(event); !status.ok()) {
         return absl::DataLossError(absl::StrCat("position ", event.position,
                                                 " does not fold: ", status.message()));
       }
-      view.stream_version = recorded.envelope.stream_version();
-      view.events.push_back(std::move(event));
+      snapshot->stream_version = recorded.envelope.stream_version();
+      snapshot->last_event_position = recorded.envelope.position();
+      if (folded != nullptr) folded->push_back(std::move(event));
     }
-    if (page.end_of_range) return view;
+    if (page.end_of_range) return absl::OkStatus();
     from_version = page.next_from;
   }
+}
+
+absl::StatusOr<SakipLedger::Snapshot> SakipLedger::SnapshotAt(const std::string& stream_id,
+                                                              uint64_t position) {
+  std::shared_ptr<const Snapshot> cached;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    if (auto it = cache_.find(stream_id); it != cache_.end()) cached = it->second;
+  }
+  Snapshot snapshot;
+  if (cached != nullptr && cached->last_event_position <= position) snapshot = *cached;
+  const uint64_t cached_version = snapshot.stream_version;
+  RETURN_IF_ERROR(FoldForward(stream_id, position, &snapshot, nullptr));
+  if (snapshot.stream_version > cached_version &&
+      (cached == nullptr || snapshot.stream_version > cached->stream_version)) {
+    absl::MutexLock lock(&cache_mu_);
+    if (cache_.size() >= limits::kMaxCachedUnitYears) cache_.clear();
+    cache_[stream_id] = std::make_shared<const Snapshot>(snapshot);
+  }
+  return snapshot;
+}
+
+absl::StatusOr<UnitYearView> SakipLedger::Load(std::string_view unit_code, int fiscal_year,
+                                               AsOf as_of) {
+  ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_code, fiscal_year));
+  ASSIGN_OR_RETURN(uint64_t position, ResolvePosition(as_of));
+  Snapshot snapshot;
+  UnitYearView view;
+  RETURN_IF_ERROR(FoldForward(stream_id, position, &snapshot, &view.events));
+  view.state = std::move(snapshot.state);
+  view.as_of_position = position;
+  view.stream_version = snapshot.stream_version;
+  return view;
 }
 
 absl::StatusOr<bool> SakipLedger::AnyAlreadyRecorded(
@@ -150,9 +180,10 @@ absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
     return log_->Append(std::move(request));
   }
   for (int attempt = 1;; ++attempt) {
-    ASSIGN_OR_RETURN(UnitYearView view, Load(unit_year.first, unit_year.second, AsOf::Head()));
-    projections::UnitYearState decided = view.state;
-    uint64_t position = std::max(view.as_of_position, log_->GetHead().position);
+    const uint64_t head = log_->GetHead().position;
+    ASSIGN_OR_RETURN(Snapshot snapshot, SnapshotAt(stream_id, head));
+    projections::UnitYearState& decided = snapshot.state;
+    uint64_t position = head;
     for (size_t i = 0; i < events.size(); ++i) {
       DomainEvent event{++position, events[i].event_id, clock_->Now(), std::string(actor),
                         events[i].reason, events[i].event};
@@ -161,9 +192,9 @@ absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
                             absl::StrCat("events[", i, "].", status.message()));
       }
     }
-    request.expected_version = view.stream_version == 0
+    request.expected_version = snapshot.stream_version == 0
                                    ? ExpectedVersion::NoStream()
-                                   : ExpectedVersion::Exact(view.stream_version);
+                                   : ExpectedVersion::Exact(snapshot.stream_version);
     absl::StatusOr<AppendResult> result = log_->Append(request);
     if (!absl::IsAborted(result.status()) || attempt == kMaxRecordAttempts) return result;
   }
@@ -172,13 +203,14 @@ absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
 absl::StatusOr<projections::QuarterlyReport> SakipLedger::Report(std::string_view unit_code,
                                                                  int fiscal_year, int quarter,
                                                                  AsOf as_of) {
-  ASSIGN_OR_RETURN(UnitYearView view, Load(unit_code, fiscal_year, as_of));
-  if (!view.state.agreement().has_value()) {
+  ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_code, fiscal_year));
+  ASSIGN_OR_RETURN(uint64_t position, ResolvePosition(as_of));
+  ASSIGN_OR_RETURN(Snapshot snapshot, SnapshotAt(stream_id, position));
+  if (!snapshot.state.agreement().has_value()) {
     return absl::NotFoundError(absl::StrCat("no performance agreement of ", Absl(unit_code), " for ",
-                                            fiscal_year, " is recorded as of position ",
-                                            view.as_of_position));
+                                            fiscal_year, " is recorded as of position ", position));
   }
-  return projections::ComputeReport(view.state, quarter);
+  return projections::ComputeReport(snapshot.state, quarter);
 }
 
 absl::StatusOr<projections::Reconciliation> SakipLedger::Reconcile(std::string_view unit_code,

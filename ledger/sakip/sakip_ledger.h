@@ -15,8 +15,11 @@
 //
 // Reading as of a position folds only the stream's events up to it, so its
 // cost depends on that unit-year's events, not on the size of the ledger.
+// Folded states are cached per unit-year (a bounded cache, never a source of
+// truth): a later moment folds forward from the cached state, reading only the
+// events recorded since.
 //
-// Thread-safety: thread-safe; holds no state besides the log pointer.
+// Thread-safety: thread-safe; the cache is guarded by cache_mu_.
 #ifndef LEDGER_SAKIP_SAKIP_LEDGER_H_
 #define LEDGER_SAKIP_SAKIP_LEDGER_H_
 
@@ -24,7 +27,10 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "ledger/projections/domain_event.h"
 #include "ledger/projections/reconciliation.h"
@@ -97,11 +103,28 @@ class SakipLedger {
                                                         std::string_view report_id);
 
  private:
+  // A unit-year folded through its stream version `stream_version`, whose
+  // last event is at `last_event_position`; valid as of any position from
+  // there until the stream's next event.
+  struct Snapshot {
+    projections::UnitYearState state;
+    uint64_t stream_version = 0;
+    uint64_t last_event_position = 0;
+  };
+
   absl::StatusOr<uint64_t> ResolvePosition(AsOf as_of);
   absl::StatusOr<bool> AnyAlreadyRecorded(const std::vector<ProposedDomainEvent>& events);
+  // The unit-year as of `position`, from the cache when it can serve.
+  absl::StatusOr<Snapshot> SnapshotAt(const std::string& stream_id, uint64_t position);
+  // Folds the stream's events after `snapshot` up to `position`.
+  absl::Status FoldForward(const std::string& stream_id, uint64_t position, Snapshot* snapshot,
+                           std::vector<projections::DomainEvent>* folded);
 
   EventLog* const log_;
   Clock* const clock_;
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Snapshot>> cache_
+      ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace ledger
