@@ -75,6 +75,9 @@ inline constexpr size_t kStreamVersionCacheEntries = 1 << 18;
 // folds the stream from the log).
 inline constexpr size_t kMaxCachedUnitYears = 4096;
 
+// RocksDB block cache shared by every column family of a process.
+inline constexpr size_t kBlockCacheBytes = size_t{256} << 20;
+
 // Events whose chain is re-verified when the log is opened.
 inline constexpr size_t kOpenTailVerifyEvents = 1024;
 
