@@ -222,6 +222,9 @@ class RocksEventLog final : public ClosableEventLog {
 
   // Reads.
   absl::StatusOr<RecordedEvent> ReadPosition(uint64_t position);
+  absl::StatusOr<RecordedEvent> DecodeStored(uint64_t position, const rocksdb::Status& status,
+                                             std::string_view value);
+  absl::StatusOr<std::vector<RecordedEvent>> ReadPositions(const std::vector<uint64_t>& positions);
   absl::StatusOr<std::optional<keys::IdEntry>> LookupId(std::string_view event_id);
   uint64_t PublishedHeadPosition();
   void CheckIndexes(const RecordedEvent& event, ChainVerifier* verifier);
@@ -868,6 +871,14 @@ absl::StatusOr<RecordedEvent> RocksEventLog::ReadPosition(uint64_t position) {
   std::string value;
   rocksdb::Status status =
       db_->Get(LedgerReadOptions(), events_, keys::EventKey(position), &value);
+  return DecodeStored(position, status, value);
+}
+
+// Checks a stored record read for `position` (after reading: hash, decoding,
+// and that it names the position it is stored under).
+absl::StatusOr<RecordedEvent> RocksEventLog::DecodeStored(uint64_t position,
+                                                          const rocksdb::Status& status,
+                                                          std::string_view value) {
   if (status.IsNotFound()) {
     return absl::DataLossError(absl::StrCat("position ", position, " is missing from the log"));
   }
@@ -906,16 +917,33 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from_position, Directio
     page.next_from = start;
     return page;
   }
+  // One iterator over the range: the log is contiguous, so a sequential
+  // read beats a point lookup per position.
+  std::string bound = keys::EventKey(forward ? head + 1 : 0);
+  rocksdb::Slice bound_slice(bound);
+  rocksdb::ReadOptions read_options = LedgerReadOptions();
+  (forward ? read_options.iterate_upper_bound : read_options.iterate_lower_bound) = &bound_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, events_));
+  if (forward) {
+    it->Seek(keys::EventKey(start));
+  } else {
+    it->SeekForPrev(keys::EventKey(start));
+  }
   uint64_t last = start;
   size_t page_bytes = 0;
   for (uint64_t position = start; page.events.size() < page_size;) {
     if (page_bytes >= limits::kMaxPageBytes) break;
-    ASSIGN_OR_RETURN(RecordedEvent event, ReadPosition(position));
+    bool here = it->Valid() && keys::ParseEventKey(it->key().ToStringView()) == position;
+    RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
+    ASSIGN_OR_RETURN(RecordedEvent event,
+                     DecodeStored(position, here ? rocksdb::Status::OK() : rocksdb::Status::NotFound(),
+                                  here ? it->value().ToStringView() : std::string_view()));
     page_bytes += event.stored_bytes.size();
     page.events.push_back(std::move(event));
     last = position;
     if (forward ? position == head : position == 1) break;
     position = forward ? position + 1 : position - 1;
+    forward ? it->Next() : it->Prev();
   }
   page.end_of_range = forward ? last == head : last == 1;
   page.next_from = page.end_of_range ? 0 : (forward ? last + 1 : last - 1);
@@ -942,8 +970,10 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(std::string_view stream_id,
   } else {
     it->SeekForPrev(keys::StreamKey(stream_id, from_version == 0 ? kMaxU64 : from_version));
   }
+  // First the index entries of the page, then the events in one MultiGet.
+  std::vector<uint64_t> versions;
+  std::vector<uint64_t> positions;
   ReadPage page;
-  size_t page_bytes = 0;
   for (; it->Valid(); forward ? it->Next() : it->Prev()) {
     std::optional<keys::StreamKeyParts> parts = keys::ParseStreamKey(it->key().ToStringView());
     std::optional<uint64_t> position = keys::ParsePositionValue(it->value().ToStringView());
@@ -955,25 +985,54 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadStream(std::string_view stream_id,
       if (forward) break;  // committed by the writer but not yet acknowledged
       continue;
     }
-    if (page.events.size() == page_size || page_bytes >= limits::kMaxPageBytes) {
+    if (positions.size() == page_size) {
       page.end_of_range = false;
       page.next_from = parts->version;
-      return page;
+      break;
     }
-    ASSIGN_OR_RETURN(RecordedEvent event, ReadPosition(*position));
-    if (event.envelope.stream_id() != stream_id ||
-        event.envelope.stream_version() != parts->version) {
-      return absl::DataLossError(absl::StrCat("stream index entry ", Absl(stream_id), "@",
-                                              parts->version, " points to position ", *position,
-                                              ", which holds another event"));
-    }
-    page_bytes += event.stored_bytes.size();
-    page.events.push_back(std::move(event));
+    versions.push_back(parts->version);
+    positions.push_back(*position);
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the stream index"));
-  page.end_of_range = true;
-  page.next_from = 0;
+  ASSIGN_OR_RETURN(std::vector<RecordedEvent> events, ReadPositions(positions));
+  size_t page_bytes = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (page_bytes >= limits::kMaxPageBytes) {
+      page.end_of_range = false;
+      page.next_from = versions[i];
+      break;
+    }
+    if (events[i].envelope.stream_id() != stream_id ||
+        events[i].envelope.stream_version() != versions[i]) {
+      return absl::DataLossError(absl::StrCat("stream index entry ", Absl(stream_id), "@",
+                                              versions[i], " points to position ", positions[i],
+                                              ", which holds another event"));
+    }
+    page_bytes += events[i].stored_bytes.size();
+    page.events.push_back(std::move(events[i]));
+  }
+  if (page.end_of_range) page.next_from = 0;
   return page;
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> RocksEventLog::ReadPositions(
+    const std::vector<uint64_t>& positions) {
+  std::vector<std::string> keys;
+  keys.reserve(positions.size());
+  for (uint64_t position : positions) keys.push_back(keys::EventKey(position));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(LedgerReadOptions(), events_, slices.size(), slices.data(), values.data(),
+                statuses.data(), /*sorted_input=*/false);
+  std::vector<RecordedEvent> events;
+  events.reserve(positions.size());
+  for (size_t i = 0; i < positions.size(); ++i) {
+    ASSIGN_OR_RETURN(RecordedEvent event,
+                     DecodeStored(positions[i], statuses[i], values[i].ToStringView()));
+    events.push_back(std::move(event));
+  }
+  return events;
 }
 
 absl::StatusOr<RecordedEvent> RocksEventLog::GetEvent(std::string_view event_id) {
