@@ -10,6 +10,17 @@
 namespace ledger::services {
 
 inline constexpr char kLedgerServiceName[] = "ledger.v1.LedgerService";
+inline constexpr char kReportServiceName[] = "sakip.v1.ReportService";
+
+namespace {
+
+void SetServing(grpc::HealthCheckServiceInterface* health, bool serving) {
+  health->SetServingStatus("", serving);
+  health->SetServingStatus(kLedgerServiceName, serving);
+  health->SetServingStatus(kReportServiceName, serving);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
                                                                    const ServerOptions& options) {
@@ -17,6 +28,9 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<LedgerServer> server(new LedgerServer());
   server->service_ = std::make_unique<LedgerServiceImpl>(log, options.service);
+  server->sakip_ = std::make_unique<SakipLedger>(log);
+  server->report_service_ = std::make_unique<ReportServiceImpl>(log, server->sakip_.get(),
+                                                                options.service.local_actor);
   size_t colon = options.listen_address.rfind(':');
   server->host_ = colon == std::string::npos ? options.listen_address
                                              : options.listen_address.substr(0, colon);
@@ -26,6 +40,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
                            &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->report_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
@@ -35,9 +50,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
     return absl::UnavailableError(
         absl::StrCat("listen: cannot listen on '", options.listen_address, "'"));
   }
-  grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(kLedgerServiceName, true);
+  SetServing(server->server_->GetHealthCheckService(), true);
   return server;
 }
 
@@ -46,9 +59,7 @@ std::string LedgerServer::address() const { return absl::StrCat(host_, ":", port
 void LedgerServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus("", false);
-  health->SetServingStatus(kLedgerServiceName, false);
+  SetServing(server_->GetHealthCheckService(), false);
   service_->BeginShutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();

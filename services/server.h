@@ -1,5 +1,6 @@
-// A gRPC server around an EventLog: the LedgerService, health checking and
-// reflection. Used by ledgerd and by tests (port 0 picks a free port).
+// A gRPC server around an EventLog: the LedgerService, the SAKIP
+// ReportService (over a SakipLedger the server owns, on the same log), health
+// checking and reflection. Used by ledgerd and by tests (port 0 picks a free port).
 //
 // Thread-safety: Start, then Shutdown once from any thread; port() anytime.
 #ifndef SERVICES_SERVER_H_
@@ -11,8 +12,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/event_log.h"
 #include "services/ledger_service.h"
+#include "services/report_service.h"
 
 namespace ledger::services {
 
@@ -40,6 +43,8 @@ class LedgerServer {
   std::string host_;
   int port_ = 0;
   std::unique_ptr<LedgerServiceImpl> service_;
+  std::unique_ptr<SakipLedger> sakip_;
+  std::unique_ptr<ReportServiceImpl> report_service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 };

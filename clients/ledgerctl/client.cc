@@ -14,6 +14,7 @@ Client::Client(std::string server, int64_t timeout_ms)
   arguments.SetMaxReceiveMessageSize(8 << 20);
   channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), arguments);
   stub_ = ledger::v1::LedgerService::NewStub(channel_);
+  reports_ = sakip::v1::ReportService::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::UnaryContext() const {

@@ -9,6 +9,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
+#include "sakip/v1/report_service.grpc.pb.h"
 
 namespace ledgerctl {
 
@@ -20,6 +21,7 @@ class Client {
   Client(std::string server, int64_t timeout_ms);
 
   ledger::v1::LedgerService::Stub& stub() { return *stub_; }
+  sakip::v1::ReportService::Stub& reports() { return *reports_; }
   const std::string& server() const { return server_; }
 
   // A context whose deadline is now + --timeout-ms; for unary calls.
@@ -35,6 +37,7 @@ class Client {
   int64_t timeout_ms_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<ledger::v1::LedgerService::Stub> stub_;
+  std::unique_ptr<sakip::v1::ReportService::Stub> reports_;
 };
 
 // "ALREADY_EXISTS" for grpc::StatusCode::ALREADY_EXISTS, and so on.

@@ -157,6 +157,64 @@ example:
   ledgerctl verify --from 1 --to 5000
 )",
        {{"from"}, {"to"}}, 0, 0, RunVerify},
+      {"import", "record SAKIP domain events from a JSON Lines file",
+       R"(usage: ledgerctl import FILE [--batch N] [--progress-every N]
+
+Records the SAKIP domain events of FILE ('-' reads standard input) through
+ReportService.RecordEvents. One event per line, as in
+tests/data/klakah-tw2-2024.jsonl:
+  {"event_id": "...", "event_type": "RealizationRecorded", "reason": "...",
+   "event": <proto3 JSON of sakip.v1.SakipEvent>}
+Every line is parsed before anything is sent: a bad line stops the import
+with nothing written, and the error names the line and the field. Consecutive
+events of the same unit-year are sent together (the server validates each
+batch against the unit-year once, and appends it atomically). If the server
+refuses an event, the error names its line; earlier batches stay recorded.
+Importing the same file again is safe: those events are "already recorded"
+and nothing is written.
+
+  --batch N            events per call, 1..1000 (default 100)
+  --progress-every N   progress on stderr every N events, for files of at
+                       least N events (default 1000)
+
+example:
+  ledgerctl import tests/data/klakah-tw2-2024.jsonl
+)",
+       {{"batch"}, {"progress-every"}}, 1, 1, RunImport},
+      {"report", "the SAKIP quarterly report (Laporan Kinerja Triwulan N)",
+       R"(usage: ledgerctl report UNIT YEAR QUARTER [--as-of-position P | --as-of TIME]
+
+Prints the report "Triwulan QUARTER" of unit UNIT for fiscal year YEAR, computed
+exactly from the ledger and shown in Indonesian notation (57,45;
+1.077.194.452,00): Pengukuran Kinerja (indicators x TW I..IV realization and
+capaian, year end, average row, predicate), the programme budget with
+absorption and total, cost per outcome, the village checklist and the state
+of the supervisor's disposition. By default as of now; or as the ledger stood
+at a position or a time (RFC 3339, or "YYYY-MM-DD HH:MM" in WIB). With --json,
+one JSON object with every figure's exact value ("p/q"), its plain and
+Indonesian presentation, its formula and the event ids behind it.
+
+  --as-of-position P   as of global position P
+  --as-of TIME         as of the last event recorded at or before TIME
+
+example:
+  ledgerctl report 35.08.19 2024 2
+  ledgerctl report 35.08.19 2024 2 --as-of "2024-07-05 10:00" --json
+)",
+       {{"as-of-position"}, {"as-of"}}, 3, 3, RunReport},
+      {"reconcile", "declared vs recomputed figures of a submitted report",
+       R"(usage: ledgerctl reconcile UNIT YEAR REPORT_ID
+
+Compares every figure that report REPORT_ID declared when it was submitted
+with the figure recomputed from the ledger as of its submission, and lists
+each discrepancy: the declared and recomputed values (rounded like the
+declared one, and exact), the formula with its inputs, and the events behind
+it. Exits 0 when the reconciliation ran, whatever it found.
+
+example:
+  ledgerctl reconcile 35.08.19 2024 LKI-CAMAT-KLAKAH-TW2-2024
+)",
+       {}, 3, 3, RunReconcile},
   };
   return commands;
 }

@@ -4,6 +4,7 @@
 //   commands_write.cc  - append
 //   commands_read.cc   - read, log, get, head, position-at, verify
 //   commands_follow.cc - follow
+//   commands_sakip.cc  - import, report, reconcile (sakip.v1.ReportService)
 #ifndef CLIENTS_LEDGERCTL_COMMANDS_H_
 #define CLIENTS_LEDGERCTL_COMMANDS_H_
 
@@ -36,6 +37,9 @@ int RunHead(CommandContext& context);
 int RunPositionAt(CommandContext& context);
 int RunVerify(CommandContext& context);
 int RunFollow(CommandContext& context);
+int RunImport(CommandContext& context);
+int RunReport(CommandContext& context);
+int RunReconcile(CommandContext& context);
 
 // The whole program: parses argv, runs the subcommand, prints errors as
 // "ledgerctl: <message>" and returns the exit code.

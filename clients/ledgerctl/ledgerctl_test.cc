@@ -467,6 +467,87 @@ TEST_F(LedgerctlTest, FollowExitsThreeWhenTheServerShutsDown) {
   server_.reset();
 }
 
+// --- SAKIP: import, report, reconcile ---------------------------------------
+
+constexpr char kReferenceJsonl[] = LEDGER_SOURCE_DIR "/tests/data/klakah-tw2-2024.jsonl";
+
+TEST_F(LedgerctlTest, ImportTheReferenceReportTwiceThenReportAndReconcile) {
+  Result first = Run({"import", kReferenceJsonl});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("imported 235 events"));
+  EXPECT_THAT(first.out, HasSubstr("235 recorded, 0 already recorded"));
+
+  Result again = Run({"import", kReferenceJsonl, "--json"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  std::vector<Json> summary = JsonLines(again.out);
+  ASSERT_EQ(summary.size(), 1u);
+  EXPECT_EQ(Number(summary[0], "recorded"), 0);
+  EXPECT_EQ(Number(summary[0], "already_recorded"), 235);
+  EXPECT_EQ(Number(summary[0], "last_position"), 235);
+
+  Result report = Run({"report", "35.08.19", "2024", "2"});
+  ASSERT_EQ(report.code, 0) << report.err;
+  EXPECT_THAT(report.out, HasSubstr("57,45"));
+  EXPECT_THAT(report.out, HasSubstr("34,29"));
+  EXPECT_THAT(report.out, HasSubstr("1.077.194.452,00"));
+  EXPECT_THAT(report.out, HasSubstr("49,93"));
+  EXPECT_THAT(report.out, HasSubstr("Capaian Rata-Rata"));
+
+  Result json = Run({"report", "35.08.19", "2024", "2", "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  std::vector<Json> lines = JsonLines(json.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Str(lines[0], "as_of_position"), "235");  // uint64 is a string in proto3 JSON
+  EXPECT_THAT(json.out, HasSubstr(R"("indonesian":"57,45")"));
+  EXPECT_THAT(json.out, HasSubstr(R"("exact":"100/3")"));
+
+  Result earlier = Run({"report", "35.08.19", "2024", "2", "--as-of-position", "5"});
+  EXPECT_EQ(earlier.code, 0) << earlier.err;
+  EXPECT_THAT(earlier.out, HasSubstr("per posisi 5"));
+  EXPECT_THAT(earlier.out, ::testing::Not(HasSubstr("57,45")));
+
+  Result reconcile = Run({"reconcile", "35.08.19", "2024", "LKI-CAMAT-KLAKAH-TW2-2024"});
+  ASSERT_EQ(reconcile.code, 0) << reconcile.err;
+  EXPECT_THAT(reconcile.out, HasSubstr("11 selisih"));
+  EXPECT_THAT(reconcile.out, HasSubstr("average/q1/capaian#pengukuran"));
+}
+
+TEST_F(LedgerctlTest, ImportStopsAtABadLineBeforeSendingAnything) {
+  std::string good = ReadFile(kReferenceJsonl);
+  std::string first_line = good.substr(0, good.find('\n') + 1);
+  WriteFile(Path("bad.jsonl"),
+            first_line + R"({"event_id":"x","event":{"unitCode":"35.08.19","fiscalYear":2024,)"
+                         R"("realizationRecorded":{"indicatorId":"IKU-1","quarter":"two"}}})" "\n");
+  Result result = Run({"import", Path("bad.jsonl")});
+  EXPECT_EQ(result.code, 2);
+  EXPECT_THAT(result.err, HasSubstr("bad.jsonl:2: "));
+  EXPECT_THAT(result.err, HasSubstr("quarter"));
+  Result head = Run({"head", "--json"});
+  ASSERT_EQ(head.code, 0) << head.err;
+  EXPECT_THAT(head.out, HasSubstr(R"("position":0)"));
+}
+
+TEST_F(LedgerctlTest, ImportNamesTheLineOfAnEventTheServerRefuses) {
+  std::string good = ReadFile(kReferenceJsonl);
+  WriteFile(Path("refused.jsonl"),
+            good + R"({"event_id":"late","event":{"unitCode":"35.08.19","fiscalYear":2024,)"
+                   R"("realizationRecorded":{"indicatorId":"IKU-9","quarter":3,"value":"1"}}})"
+                   "\n");
+  Result result = Run({"import", Path("refused.jsonl")});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, HasSubstr("refused.jsonl:236 (event late): FAILED_PRECONDITION"));
+  EXPECT_THAT(result.err, HasSubstr("indicator_id"));
+}
+
+TEST_F(LedgerctlTest, ReportOfAnUnknownUnitIsNotFound) {
+  Result result = Run({"report", "35.08.20", "2024", "2"});
+  EXPECT_EQ(result.code, 1);
+  EXPECT_THAT(result.err, StartsWith("ledgerctl: NOT_FOUND: "));
+  Result usage = Run({"report", "35.08.19", "2024", "5"});
+  EXPECT_EQ(usage.code, 2);
+  EXPECT_THAT(usage.err, HasSubstr("QUARTER"));
+}
+
 // A stand-in server for answers a healthy ledgerd does not give on demand: a
 // broken chain, and a call slower than the deadline.
 class FakeLedger final : public ledger::v1::LedgerService::Service {

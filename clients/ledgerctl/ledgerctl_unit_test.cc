@@ -1,5 +1,7 @@
 // Unit tests of ledgerctl's pieces that need no server: the argument parser,
 // JSON checks, time parsing and event formatting.
+#include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -8,6 +10,8 @@
 #include "clients/ledgerctl/errors.h"
 #include "clients/ledgerctl/format.h"
 #include "clients/ledgerctl/json_text.h"
+#include "clients/ledgerctl/report_text.h"
+#include "clients/ledgerctl/sakip_import.h"
 #include "clients/ledgerctl/times.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -116,6 +120,79 @@ TEST(FormatTest, EventJsonEmbedsJsonPayloadElseBase64) {
   event.mutable_envelope()->set_payload("hi");
   EXPECT_THAT(EventJson(event), HasSubstr(R"("payload_base64":"aGk=")"));
   EXPECT_EQ(PayloadText(event.envelope()), "<2 bytes application/octet-stream>");
+}
+
+// --- import: JSON Lines parsing and batching --------------------------------
+
+std::string RealizationLine(const std::string& id, int year, const std::string& quarter) {
+  return R"({"event_id":")" + id + R"(","event_type":"RealizationRecorded","event":{)" +
+         R"("unitCode":"35.08.19","fiscalYear":)" + std::to_string(year) +
+         R"(,"realizationRecorded":{"indicatorId":"IKU-1","quarter":)" + quarter + "}}}";
+}
+
+std::string UsageMessage(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const CliError& error) {
+    EXPECT_EQ(error.code(), kExitUsage);
+    return error.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+TEST(SakipImportTest, ParsesALineIntoAProposedEvent) {
+  ImportedEvent event = ParseImportLine(RealizationLine("r-1", 2024, "2"), 7, "f.jsonl");
+  EXPECT_EQ(event.line_number, 7);
+  EXPECT_EQ(event.proposed.event_id(), "r-1");
+  EXPECT_EQ(event.proposed.event().realization_recorded().quarter(), 2);
+  EXPECT_EQ(SakipEventTypeName(event.proposed.event()), "RealizationRecorded");
+}
+
+TEST(SakipImportTest, ErrorsNameTheLineAndTheField) {
+  EXPECT_THAT(UsageMessage([] { ParseImportLine(RealizationLine("r", 2024, "\"x\""), 3, "f"); }),
+              ::testing::AllOf(::testing::StartsWith("f:3: "), HasSubstr("quarter")));
+  EXPECT_THAT(UsageMessage([] { ParseImportLine(RealizationLine("", 2024, "1"), 4, "f"); }),
+              ::testing::StartsWith("f:4: event_id: is required"));
+  EXPECT_THAT(UsageMessage([] { ParseImportLine("{not json", 5, "f"); }),
+              ::testing::StartsWith("f:5: "));
+  std::string wrong_type = RealizationLine("r", 2024, "1");
+  wrong_type.replace(wrong_type.find("RealizationRecorded"), 19, "TargetRevised");
+  EXPECT_THAT(UsageMessage([&] { ParseImportLine(wrong_type, 6, "f"); }),
+              HasSubstr("f:6: event_type: 'TargetRevised' does not name the event"));
+}
+
+TEST(SakipImportTest, BlankLinesAreSkippedAndLinesCounted) {
+  std::istringstream in(RealizationLine("a", 2024, "1") + "\n\n" + RealizationLine("b", 2024, "1"));
+  std::vector<ImportedEvent> events = ParseImportStream(in, "f");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].line_number, 3);
+}
+
+TEST(SakipImportTest, BatchesAreConsecutiveEventsOfOneUnitYearUpToTheLimit) {
+  std::vector<ImportedEvent> events;
+  for (int i = 0; i < 5; ++i) events.push_back(ParseImportLine(RealizationLine("a", 2024, "1"), i + 1, "f"));
+  events.push_back(ParseImportLine(RealizationLine("b", 2025, "1"), 6, "f"));
+  events.push_back(ParseImportLine(RealizationLine("c", 2024, "1"), 7, "f"));
+  std::vector<ImportBatch> batches = BatchByUnitYear(events, 2);
+  std::vector<size_t> sizes;
+  for (const ImportBatch& batch : batches) sizes.push_back(batch.events.size());
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 2, 1, 1, 1}));
+  EXPECT_EQ(batches[3].unit_year, "35.08.19/2025");
+}
+
+TEST(ReportTextTest, TablesAlignNumbersRightAndMarkAbsentFigures) {
+  TextTable table({"No", "Nama", "Nilai"}, {true, false, true});
+  table.AddRow({"1", "Satu", "57,45"});
+  table.AddRow({"10", "Sepuluh", "1.077.194.452,00"});
+  EXPECT_EQ(table.Render(""),
+            "No  Nama                Nilai\n"
+            "-----------------------------\n"
+            " 1  Satu                57,45\n"
+            "10  Sepuluh  1.077.194.452,00\n");
+  sakip::v1::Figure absent;
+  EXPECT_EQ(Cell(absent), "-");
+  EXPECT_EQ(QuarterName(3), "TW III");
 }
 
 }  // namespace
