@@ -59,14 +59,21 @@ std::string LocateRefusal(const ImportBatch& batch, const std::string& message,
   return absl::StrCat(source, ":", event.line_number, " (event ", event.proposed.event_id(), ")");
 }
 
-void SendBatch(CommandContext& context, const ImportBatch& batch, const std::string& source,
-               ImportTally& tally) {
+grpc::Status CallRecordEvents(CommandContext& context, const ImportBatch& batch,
+                              pb::RecordEventsResponse* response) {
   pb::RecordEventsRequest request;
   for (const ImportedEvent& event : batch.events) *request.add_events() = event.proposed;
-  pb::RecordEventsResponse response;
   auto call = context.client.UnaryContext();
+  return context.client.reports().RecordEvents(call.get(), request, response);
+}
+
+// Turns the answer to one RecordEvents call into the tally, or a CliError
+// that names the refused line.
+void Account(CommandContext& context, const ImportBatch& batch, const std::string& source,
+             const grpc::Status& status, const pb::RecordEventsResponse& response,
+             ImportTally& tally) {
   try {
-    context.client.Check(context.client.reports().RecordEvents(call.get(), request, &response));
+    context.client.Check(status);
   } catch (const CliError& error) {
     throw CliError(error.code(), absl::StrCat(LocateRefusal(batch, error.what(), source), ": ",
                                               error.what(), "; ", tally.events,
@@ -77,6 +84,31 @@ void SendBatch(CommandContext& context, const ImportBatch& batch, const std::str
   (response.already_recorded() ? tally.already_recorded : tally.recorded) += batch.events.size();
   if (tally.first_position == 0) tally.first_position = response.first_position();
   tally.last_position = response.last_position();
+}
+
+// The log refuses an append that mixes already recorded ids with new ones.
+// That happens when a file is imported again after it grew, or cut into other
+// batches (--batch): such a batch is then sent one event per call, so that
+// exactly the new events are recorded.
+bool MixesRecordedAndNew(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::ALREADY_EXISTS &&
+         status.error_message().find("as part of another append") != std::string::npos;
+}
+
+void SendBatch(CommandContext& context, const ImportBatch& batch, const std::string& source,
+               ImportTally& tally) {
+  pb::RecordEventsResponse response;
+  grpc::Status status = CallRecordEvents(context, batch, &response);
+  if (!MixesRecordedAndNew(status) || batch.events.size() == 1) {
+    Account(context, batch, source, status, response, tally);
+    return;
+  }
+  for (const ImportedEvent& event : batch.events) {
+    ImportBatch single{{event}, batch.unit_year};
+    pb::RecordEventsResponse single_response;
+    grpc::Status single_status = CallRecordEvents(context, single, &single_response);
+    Account(context, single, source, single_status, single_response, tally);
+  }
 }
 
 void PrintImportSummary(CommandContext& context, const std::string& source,

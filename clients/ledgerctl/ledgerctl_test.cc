@@ -512,6 +512,24 @@ TEST_F(LedgerctlTest, ImportTheReferenceReportTwiceThenReportAndReconcile) {
   EXPECT_THAT(reconcile.out, HasSubstr("average/q1/capaian#pengukuran"));
 }
 
+TEST_F(LedgerctlTest, ImportingAFileThatGrewRecordsExactlyTheNewEventsWhateverTheBatches) {
+  std::string whole = ReadFile(kReferenceJsonl);
+  // The first 150 lines, imported in batches of 100 (100 + 50).
+  size_t cut = 0;
+  for (int line = 0; line < 150; ++line) cut = whole.find('\n', cut) + 1;
+  WriteFile(Path("first.jsonl"), whole.substr(0, cut));
+  Result first = Run({"import", Path("first.jsonl")});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("150 recorded, 0 already recorded"));
+  // The whole file in batches of 40: batch 4 (lines 121-160) mixes recorded
+  // and new events, and is sent one event per call.
+  Result grown = Run({"import", kReferenceJsonl, "--batch", "40"});
+  ASSERT_EQ(grown.code, 0) << grown.err;
+  EXPECT_THAT(grown.out, HasSubstr("85 recorded, 150 already recorded"));
+  Result head = Run({"head", "--json"});
+  EXPECT_THAT(head.out, HasSubstr(R"("position":235)"));
+}
+
 TEST_F(LedgerctlTest, ImportStopsAtABadLineBeforeSendingAnything) {
   std::string good = ReadFile(kReferenceJsonl);
   std::string first_line = good.substr(0, good.find('\n') + 1);
