@@ -12,6 +12,7 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "ledger/projections/testing/reference_report.h"
+#include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/testing/temp_dir.h"
 #include "sakip/v1/report_service.grpc.pb.h"
@@ -328,6 +329,64 @@ std::vector<Refusal> Refusals() {
   disposed->set_supervisor_nip(reference::kKlakahHeadNip);
   refusals.push_back({"disposition of an unsubmitted report", unsubmitted,
                       grpc::StatusCode::FAILED_PRECONDITION, "report_id"});
+
+  pb::ProposedSakipEvent unknown_programme = Klakah("bad-programme");
+  auto* spent = unknown_programme.mutable_event()->mutable_disbursement_recorded();
+  spent->set_programme_id("PRG-9");
+  spent->set_quarter(3);
+  spent->set_amount("1000");
+  refusals.push_back({"unknown programme", unknown_programme,
+                      grpc::StatusCode::FAILED_PRECONDITION, "programme_id"});
+  pb::ProposedSakipEvent unknown_village = Klakah("bad-village");
+  auto* entry = unknown_village.mutable_event()->mutable_checklist_entry_recorded();
+  entry->set_activity_id("A01");
+  entry->set_village_code("35.08.19.2099");
+  entry->set_quarter(3);
+  entry->set_done(true);
+  refusals.push_back({"unknown village", unknown_village, grpc::StatusCode::FAILED_PRECONDITION,
+                      "village_code"});
+  pb::ProposedSakipEvent bad_area = unknown_village;
+  bad_area.set_event_id("bad-area-code");
+  bad_area.mutable_event()->mutable_checklist_entry_recorded()->set_village_code("35.08.19.20x1");
+  refusals.push_back({"invalid area code", bad_area, grpc::StatusCode::INVALID_ARGUMENT,
+                      "village_code"});
+  pb::ProposedSakipEvent zero_target = Klakah("bad-target");
+  zero_target.set_reason("Perubahan PK");
+  zero_target.mutable_event()->mutable_target_revised()->set_indicator_id("IKU-1");
+  zero_target.mutable_event()->mutable_target_revised()->set_annual_target("0");
+  refusals.push_back({"zero target", zero_target, grpc::StatusCode::INVALID_ARGUMENT,
+                      "annual_target"});
+  pb::ProposedSakipEvent zero_denominator = Klakah("bad-denominator");
+  auto* counted = zero_denominator.mutable_event()->mutable_realization_recorded();
+  counted->set_indicator_id("IKU-2");
+  counted->set_quarter(3);
+  auto* numerator = counted->mutable_counts()->add_numerator_parts();
+  numerator->set_label("APBDes");
+  numerator->set_value("3");
+  auto* denominator = counted->mutable_counts()->add_denominator_parts();
+  denominator->set_label("desa");
+  denominator->set_value("0");
+  refusals.push_back({"denominator of zero", zero_denominator,
+                      grpc::StatusCode::INVALID_ARGUMENT, "denominator"});
+  pb::ProposedSakipEvent correct_nothing = Klakah("bad-correction");
+  correct_nothing.set_reason("Koreksi");
+  auto* correction = correct_nothing.mutable_event()->mutable_realization_corrected();
+  correction->set_corrects_event_id("no-such-event");
+  correction->set_value("1");
+  refusals.push_back({"correction of an event that does not exist", correct_nothing,
+                      grpc::StatusCode::FAILED_PRECONDITION, "corrects_event_id"});
+  pb::ProposedSakipEvent correct_other_kind = correct_nothing;
+  correct_other_kind.set_event_id("bad-correction-kind");
+  correct_other_kind.mutable_event()->mutable_realization_corrected()->set_corrects_event_id(
+      "klakah-2024-0044");  // a DisbursementRecorded
+  refusals.push_back({"correction of an event of another kind", correct_other_kind,
+                      grpc::StatusCode::FAILED_PRECONDITION, "corrects_event_id"});
+  pb::ProposedSakipEvent reverse_other_kind = Klakah("bad-reversal");
+  reverse_other_kind.set_reason("Salah program");
+  reverse_other_kind.mutable_event()->mutable_disbursement_reversed()->set_reverses_event_id(
+      "klakah-2024-0042");  // a RealizationRecorded
+  refusals.push_back({"reversal of an event of another kind", reverse_other_kind,
+                      grpc::StatusCode::FAILED_PRECONDITION, "reverses_event_id"});
   return refusals;
 }
 
@@ -343,6 +402,26 @@ TEST_F(ReportServiceTest, InvalidDomainEventsAreRefusedNamingTheFieldAndWriteNot
   EXPECT_THAT(Record({Realization("ok-3", "IKU-1", 3, "1"), Refusals()[1].event}),
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("events[1].")));
   EXPECT_THAT(Record({}), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("events")));
+  EXPECT_EQ(HeadPosition(), head);
+}
+
+TEST_F(ReportServiceTest, TheRawLogRefusesSakipEventsThatBypassValidation) {
+  ImportReference();
+  const uint64_t head = HeadPosition();
+  ledger::v1::AppendRequest request;
+  request.set_stream_id("35.08.19/2024");
+  request.mutable_expected_version()->mutable_any();
+  ledger::v1::ProposedEvent* event = request.add_events();
+  event->set_event_id("raw-sakip");
+  event->set_event_type("RealizationRecorded");
+  event->set_content_type(ledger::kSakipContentType);
+  event->set_payload(Realization("raw-sakip", "IKU-1", 1, "99").event().SerializeAsString());
+  ledger::v1::AppendResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, kRpcTimeout);
+  EXPECT_THAT(ledger_->Append(&context, request, &response),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT,
+                     HasSubstr("events[0].content_type: SAKIP domain events")));
   EXPECT_EQ(HeadPosition(), head);
 }
 

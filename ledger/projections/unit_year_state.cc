@@ -412,6 +412,10 @@ absl::Status UnitYearState::ApplyChecklistEntry(const DomainEvent& event) {
     return Precondition("checklist_entry_recorded.activity_id",
                         absl::StrCat("unknown activity ", Quoted(message.activity_id())));
   }
+  // A malformed code is bad input before it is an unknown village.
+  RETURN_IF_ERROR(
+      domain::ParseAreaCode("checklist_entry_recorded.village_code", message.village_code())
+          .status());
   if (!villages_.contains(message.village_code())) {
     return Precondition("checklist_entry_recorded.village_code",
                         absl::StrCat("unknown village ", Quoted(message.village_code())));

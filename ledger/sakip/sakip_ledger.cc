@@ -105,13 +105,16 @@ absl::Status SakipLedger::FoldForward(const std::string& stream_id, uint64_t pos
                                                      limits::kMaxPageSize));
     for (const RecordedEvent& recorded : page.events) {
       if (recorded.envelope.position() > position) return absl::OkStatus();
+      snapshot->stream_version = recorded.envelope.stream_version();
+      snapshot->last_event_position = recorded.envelope.position();
+      // Other events in a unit-year's stream (written through the plain log
+      // API, which refuses the SAKIP content type) are not domain facts.
+      if (recorded.envelope.content_type() != kSakipContentType) continue;
       ASSIGN_OR_RETURN(DomainEvent event, DecodeDomainEvent(recorded));
       if (absl::Status status = snapshot->state.Apply(event); !status.ok()) {
         return absl::DataLossError(absl::StrCat("position ", event.position,
                                                 " does not fold: ", status.message()));
       }
-      snapshot->stream_version = recorded.envelope.stream_version();
-      snapshot->last_event_position = recorded.envelope.position();
       if (folded != nullptr) folded->push_back(std::move(event));
     }
     if (page.end_of_range) return absl::OkStatus();

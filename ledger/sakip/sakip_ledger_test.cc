@@ -184,6 +184,20 @@ TEST_F(SakipLedgerTest, ConcurrentRecordersOfOneUnitYearAllSucceedInSomeOrder) {
   EXPECT_EQ(view->events.size(), reference::KlakahTw2Events().size() + 4);
 }
 
+TEST_F(SakipLedgerTest, OtherEventsInAUnitYearStreamDoNotDisturbItsReports) {
+  ImportReference();
+  AppendRequest note{"35.08.19/2024", ExpectedVersion::Any(),
+                     {ProposedEvent{"note-1", "NoteAttached", "{\"text\":\"scan of SP2D\"}",
+                                    "application/json", "", "", ""}},
+                     "operator:test"};
+  ASSERT_TRUE(log_->Append(std::move(note)).ok());
+  auto report = ledger_->Report("35.08.19", 2024, 2, AsOf::Head());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Capaian(report->indicators[0].year_end_capaian), "57,45");
+  // Deciding still works on top of it (the stream version includes the note).
+  EXPECT_TRUE(ledger_->Record("operator:test", {Realization("r-4", "IKU-1", 3, "5")}).ok());
+}
+
 TEST(StreamIdTest, NamesUnitAndYear) {
   EXPECT_EQ(*StreamIdFor("35.08.19", 2024), "35.08.19/2024");
   EXPECT_THAT(StreamIdFor("35.08.19", 1999), StatusIs(absl::StatusCode::kInvalidArgument,
