@@ -387,6 +387,15 @@ std::vector<Refusal> Refusals() {
       "klakah-2024-0042");  // a RealizationRecorded
   refusals.push_back({"reversal of an event of another kind", reverse_other_kind,
                       grpc::StatusCode::FAILED_PRECONDITION, "reverses_event_id"});
+  pb::ProposedSakipEvent bad_date = Klakah("bad-date");
+  auto* paid = bad_date.mutable_event()->mutable_disbursement_recorded();
+  paid->set_programme_id("PRG-1");
+  paid->set_quarter(3);
+  paid->set_amount("1000");
+  paid->set_document_ref("SP2D-0001");
+  paid->set_paid_on("2024-02-30");
+  refusals.push_back({"a date that does not exist", bad_date, grpc::StatusCode::INVALID_ARGUMENT,
+                      "disbursement_recorded.paid_on"});
   return refusals;
 }
 

@@ -94,6 +94,17 @@ absl::StatusOr<AreaLevel> ParseAreaCode(std::string_view field, std::string_view
   return static_cast<AreaLevel>(parts.size());
 }
 
+absl::Status CheckIsoDate(std::string_view field, std::string_view date) {
+  bool shaped = date.size() == 10 && date[4] == '-' && date[7] == '-' &&
+                AllDigits(date.substr(0, 4)) && AllDigits(date.substr(5, 2)) &&
+                AllDigits(date.substr(8, 2));
+  if (!shaped || !IsRealDate(ToInt(date.substr(0, 4)), ToInt(date.substr(5, 2)),
+                             ToInt(date.substr(8, 2)))) {
+    return Invalid(field, absl::StrCat("'", Absl(date), "' is not a date written YYYY-MM-DD"));
+  }
+  return absl::OkStatus();
+}
+
 bool AreaCodeIsUnder(std::string_view code, std::string_view prefix) {
   if (code.size() < prefix.size() || code.substr(0, prefix.size()) != prefix) return false;
   return code.size() == prefix.size() || code[prefix.size()] == '.';

@@ -32,6 +32,10 @@ absl::StatusOr<AreaLevel> ParseAreaCode(std::string_view field, std::string_view
 // "35.081" is not).
 bool AreaCodeIsUnder(std::string_view code, std::string_view prefix);
 
+// Checks that `date` is a real calendar date written YYYY-MM-DD (2024-07-03).
+// InvalidArgument names `field`.
+absl::Status CheckIsoDate(std::string_view field, std::string_view date);
+
 }  // namespace ledger::domain
 
 #endif  // LEDGER_DOMAIN_IDENTIFIERS_H_

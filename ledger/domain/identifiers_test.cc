@@ -31,6 +31,17 @@ TEST(NipTest, RejectsBadShapesAndDatesNamingTheField) {
   invalid("19730415 199803 1 000", "serial");
 }
 
+TEST(DateTest, AcceptsRealDatesOnly) {
+  EXPECT_TRUE(CheckIsoDate("signed_on", "2024-07-03").ok());
+  EXPECT_TRUE(CheckIsoDate("signed_on", "2024-02-29").ok());
+  for (const char* bad : {"", "2024-7-3", "03-07-2024", "2023-02-29", "2024-13-01", "2024-07-3x",
+                          "2024/07/03"}) {
+    EXPECT_THAT(CheckIsoDate("signed_on", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("signed_on: ")))
+        << bad;
+  }
+}
+
 TEST(AreaCodeTest, ParsesEveryLevel) {
   EXPECT_EQ(*ParseAreaCode("unit_code", "35"), AreaLevel::kProvince);
   EXPECT_EQ(*ParseAreaCode("unit_code", "35.08"), AreaLevel::kRegency);

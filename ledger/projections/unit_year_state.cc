@@ -352,6 +352,9 @@ absl::Status UnitYearState::ApplyDisbursement(const DomainEvent& event) {
   }
   RETURN_IF_ERROR(CheckQuarter("disbursement_recorded.quarter", message.quarter()));
   ASSIGN_OR_RETURN(Ratio amount, ParsePositive("disbursement_recorded.amount", message.amount()));
+  if (!message.paid_on().empty()) {
+    RETURN_IF_ERROR(domain::CheckIsoDate("disbursement_recorded.paid_on", message.paid_on()));
+  }
   disbursement_by_event_[event.event_id] = disbursements_.size();
   disbursements_.push_back(Disbursement{message.programme_id(), message.quarter(), amount,
                                         message.document_ref(), RefOf(event), std::nullopt});
@@ -435,6 +438,9 @@ absl::Status UnitYearState::ApplyReportSubmitted(const DomainEvent& event) {
   RETURN_IF_ERROR(CheckQuarter("report_submitted.quarter", message.quarter()));
   ASSIGN_OR_RETURN(std::string nip, domain::NormalizeNip("report_submitted.signer_nip", message.signer_nip()));
   (void)nip;
+  if (!message.signed_on().empty()) {
+    RETURN_IF_ERROR(domain::CheckIsoDate("report_submitted.signed_on", message.signed_on()));
+  }
   for (int i = 0; i < message.declared_size(); ++i) {
     const std::string field = absl::StrCat("report_submitted.declared[", i, "]");
     RETURN_IF_ERROR(CheckNonEmpty(field + ".key", message.declared(i).key()));
