@@ -86,17 +86,16 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Append(grpc::CallbackServerContext*
   append.actor = options_.local_actor;
   append.events.reserve(request->events_size());
   for (int i = 0; i < request->events_size(); ++i) {
+    const v1::ProposedEvent& event = request->events(i);
     // SAKIP events enter only through ReportService.RecordEvents, which
     // validates them against their unit-year: a raw one could make the
     // unit-year's reports unfoldable.
-    if (request->events(i).content_type() == kSakipContentType) {
+    if (event.content_type() == kSakipContentType) {
       reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
           "events[", i, "].content_type: SAKIP domain events are recorded through "
           "sakip.v1.ReportService.RecordEvents, which validates them"))));
       return reactor;
     }
-  }
-  for (const v1::ProposedEvent& event : request->events()) {
     append.events.push_back(ProposedEvent{event.event_id(), event.event_type(), event.payload(),
                                           event.content_type(), event.correlation_id(),
                                           event.causation_id(), event.reason()});

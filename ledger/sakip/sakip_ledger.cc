@@ -176,12 +176,6 @@ absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
   request.actor = std::string(actor);
   for (const ProposedDomainEvent& event : events) request.events.push_back(ToLedgerEvent(event));
 
-  // A retry: the log itself tells the original positions or the conflict.
-  ASSIGN_OR_RETURN(bool retry, AnyAlreadyRecorded(events));
-  if (retry) {
-    request.expected_version = ExpectedVersion::Any();
-    return log_->Append(std::move(request));
-  }
   for (int attempt = 1;; ++attempt) {
     const uint64_t head = log_->GetHead().position;
     ASSIGN_OR_RETURN(Snapshot snapshot, SnapshotAt(stream_id, head));
@@ -191,8 +185,15 @@ absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
       DomainEvent event{++position, events[i].event_id, clock_->Now(), std::string(actor),
                         events[i].reason, events[i].event};
       if (absl::Status status = decided.Apply(event); !status.ok()) {
-        return absl::Status(status.code(),
-                            absl::StrCat("events[", i, "].", status.message()));
+        // A retry of an earlier Record is refused by the fold (its ids are
+        // applied already); only then are the ids looked up, and the log
+        // answers with the original positions or the conflict.
+        ASSIGN_OR_RETURN(bool retry, AnyAlreadyRecorded(events));
+        if (!retry) {
+          return absl::Status(status.code(), absl::StrCat("events[", i, "].", status.message()));
+        }
+        request.expected_version = ExpectedVersion::Any();
+        return log_->Append(std::move(request));
       }
     }
     request.expected_version = snapshot.stream_version == 0

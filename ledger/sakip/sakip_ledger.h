@@ -9,9 +9,11 @@
 // expected version. A concurrent append to the same stream makes the append
 // fail with ABORTED; Record then decides again on the new state (bounded).
 //
-// A retry of an append whose event ids are already recorded is passed to the
-// log unvalidated: the log answers with the original positions (same body) or
-// ALREADY_EXISTS (another body), never a duplicate.
+// A retry of an append whose event ids are already recorded (the fold refuses
+// it, and then its ids are found in the log) is passed to the log: the log
+// answers with the original positions (same body) or ALREADY_EXISTS (another
+// body), never a duplicate. Ids recorded in another unit-year reach the log
+// too and are refused there.
 //
 // Reading as of a position folds only the stream's events up to it, so its
 // cost depends on that unit-year's events, not on the size of the ledger.
