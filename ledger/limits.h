@@ -74,8 +74,10 @@ inline constexpr size_t kMaxAuditEvents = 2'000'000;
 // A replay sends a progress message (its next_position, no events) at least
 // this often while it scans events that do not match its filter.
 inline constexpr size_t kReplayProgressEveryScanned = 4096;
-// Events per replay message.
+// Events per replay message (and a message stops growing past kMaxPageBytes).
 inline constexpr size_t kReplayBatch = 256;
+// Unit prefixes, and event types, one replay may filter on.
+inline constexpr size_t kMaxReplayFilterValues = 64;
 
 // Recent events kept in memory for live subscribers. A subscriber that falls
 // further behind reads from disk instead; writers never wait for subscribers.
