@@ -86,4 +86,22 @@ ParsedArgs ParseFlags(const std::vector<std::string>& args, const std::vector<Fl
   return parsed;
 }
 
+int ParseFiscalYear(const std::string& text, const std::string& what) {
+  uint64_t year = ParseUint(text, what);
+  if (year < 2000 || year > 2100) throw UsageError(what + ": " + text + " is outside 2000..2100");
+  return static_cast<int>(year);
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) items.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
 }  // namespace ledgerctl

@@ -44,6 +44,12 @@ ParsedArgs ParseFlags(const std::vector<std::string>& args, const std::vector<Fl
 // Parses an unsigned decimal number, or throws a usage error naming `what`.
 uint64_t ParseUint(const std::string& text, const std::string& what);
 
+// A fiscal year 2000..2100, or a usage error naming `what`.
+int ParseFiscalYear(const std::string& text, const std::string& what);
+
+// "a,b,,c" -> {"a", "b", "c"}.
+std::vector<std::string> SplitList(const std::string& text);
+
 }  // namespace ledgerctl
 
 #endif  // CLIENTS_LEDGERCTL_ARGS_H_

@@ -15,6 +15,7 @@ Client::Client(std::string server, int64_t timeout_ms)
   channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), arguments);
   stub_ = ledger::v1::LedgerService::NewStub(channel_);
   reports_ = sakip::v1::ReportService::NewStub(channel_);
+  audit_ = sakip::v1::AuditService::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::UnaryContext() const {

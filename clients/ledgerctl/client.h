@@ -9,6 +9,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "ledger/v1/ledger.grpc.pb.h"
+#include "sakip/v1/audit_service.grpc.pb.h"
 #include "sakip/v1/report_service.grpc.pb.h"
 
 namespace ledgerctl {
@@ -22,6 +23,7 @@ class Client {
 
   ledger::v1::LedgerService::Stub& stub() { return *stub_; }
   sakip::v1::ReportService::Stub& reports() { return *reports_; }
+  sakip::v1::AuditService::Stub& audit() { return *audit_; }
   const std::string& server() const { return server_; }
 
   // A context whose deadline is now + --timeout-ms; for unary calls.
@@ -38,6 +40,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<ledger::v1::LedgerService::Stub> stub_;
   std::unique_ptr<sakip::v1::ReportService::Stub> reports_;
+  std::unique_ptr<sakip::v1::AuditService::Stub> audit_;
 };
 
 // "ALREADY_EXISTS" for grpc::StatusCode::ALREADY_EXISTS, and so on.

@@ -18,13 +18,18 @@ struct Command {
   size_t min_positionals;
   size_t max_positionals;
   CommandFn run;
+  bool csv = false;  // supports --csv
 };
 
 constexpr char kGlobalHelp[] = R"(Global flags (before or after the subcommand):
   --server=HOST:PORT    ledgerd to talk to (default: $LEDGER_SERVER, else 127.0.0.1:7070)
   --timeout-ms=N        deadline of each call in milliseconds (default 10000)
-  --output=human|json   human: aligned lines (default); json: one JSON object per line
+  --output=human|json|csv
+                        human: aligned tables (default); json: one JSON object per line;
+                        csv: RFC 4180 records with a header (history, explain, diff,
+                        late, replay)
   --json                short for --output=json (on `append`, --json is the payload instead)
+  --csv                 short for --output=csv
   -h, --help            this help
 
 Exit codes: 0 ok; 1 the server answered with an error (or verify found a problem);
@@ -215,6 +220,126 @@ example:
   ledgerctl reconcile 35.08.19 2024 LKI-CAMAT-KLAKAH-TW2-2024
 )",
        {}, 3, 3, RunReconcile},
+      {"history", "who changed what, when and why (change history)",
+       R"(usage: ledgerctl history UNIT [--indicator ID | --programme ID | --village CODE |
+                         --activity ID | --report ID | --goal ID | --subject S]
+                        [--year Y[,Y...]] [--actor A] [--type T[,T...]]
+                        [--since TIME] [--until TIME] [--newest-first]
+                        [--limit N | --page-token T | --all-pages]
+
+Lists the recorded events of UNIT's unit-years (UNIT may be a prefix: 35.08 is
+every unit of Kabupaten Lumajang) that touched the given indicator, programme,
+village, checklist activity, report or goal, or that an actor wrote, within a
+time range. Each row shows the position, when the ledger recorded it (WIB), who,
+the unit-year, the quarter it concerns (valid time), the event, what changed
+(old -> new value, in Indonesian notation) and the reason. Corrections,
+revisions and reversals show the value they replaced. Paged and stable: every
+page is read as of the head when the first was read.
+
+  --indicator ID ...   the subject (or --subject indicator/IKU-1, programme/P-1,
+                       village/CODE, activity/ID, report/ID, goal/ID, agreement)
+  --year Y[,Y]         only these fiscal years (default: every year recorded)
+  --actor A            only events written by this principal
+  --type T[,T]         only these event types (RealizationCorrected, ReportDisposed, ...)
+  --since TIME         recorded at or after TIME (RFC 3339, or WIB "2024-07-10 08:00")
+  --until TIME         recorded before TIME
+  --newest-first       newest first (default: oldest first)
+  --limit N            entries per page, 1..1000 (default 50)
+  --page-token T       the page after the one that printed T (see the hint on stderr)
+  --all-pages          every page
+
+examples:
+  ledgerctl history 35.08.19 --indicator IKU-1 --newest-first
+  ledgerctl history 35.08 --type RealizationCorrected,DisbursementReversed --since 2024-07-01
+  ledgerctl history 35.08.19 --report LKI-CAMAT-KLAKAH-TW2-2024 --csv > disposisi.csv
+)",
+       {{"year"}, {"subject"}, {"indicator"}, {"programme"}, {"village"}, {"activity"}, {"report"},
+        {"goal"}, {"actor"}, {"type"}, {"since"}, {"until"}, {"newest-first", false}, {"limit"},
+        {"page-token"}, {"all-pages", false}},
+       1, 1, RunHistory, true},
+      {"explain", "where a figure of a report comes from",
+       R"(usage: ledgerctl explain UNIT YEAR QUARTER KEY
+                        [--as-of TIME | --as-of-position P | --as-published REPORT_ID]
+
+Shows one figure of the Triwulan QUARTER report as of a moment: its value (and
+exact value), the formula with its inputs, the figures it is computed from, and
+every event behind it with who recorded it, when, and whether its value is
+still in force or was replaced (by a correction, a revision or a reversal).
+KEY is a figure key of docs/DOMAIN-EVENTS.md, e.g. indicator/IKU-1/q1/realization,
+indicator/IKU-1/year_end/capaian, average/q2/capaian,
+programme/<id>/cumulative/absorption, total/cumulative/realized,
+cost_per_outcome/IKU-1/absorption, checklist/<id>/ratio.
+
+  --as-of TIME             as the ledger stood at TIME (default: now)
+  --as-of-position P       as of global position P
+  --as-published REPORT_ID as of the submission of that report
+
+examples:
+  ledgerctl explain 35.08.19 2024 2 indicator/IKU-1/q1/realization
+  ledgerctl explain 35.08.19 2024 2 indicator/IKU-1/year_end/capaian \
+      --as-published LKI-CAMAT-KLAKAH-TW2-2024
+)",
+       {{"as-of"}, {"as-of-position"}, {"as-published"}}, 4, 4, RunExplain, true},
+      {"diff", "a report as of two moments, figure by figure",
+       R"(usage: ledgerctl diff UNIT YEAR QUARTER
+                        (--from-published REPORT_ID | --from TIME | --from-position P)
+                        [--to TIME | --to-position P]
+
+Computes the Triwulan QUARTER report as of two moments and lists every figure
+whose value changed, before and after, with the events recorded in between
+that changed it. --from-published compares the report as it was submitted
+("as published") with the ledger now ("as corrected").
+
+  --from-published REPORT_ID   from the submission of that report
+  --from TIME / --from-position P
+  --to TIME / --to-position P  (default: now)
+
+examples:
+  ledgerctl diff 35.08.19 2024 2 --from-published LKI-CAMAT-KLAKAH-TW2-2024
+  ledgerctl diff 35.08.19 2024 2 --from "2024-07-05" --to "2024-08-01" --csv
+)",
+       {{"from"}, {"from-position"}, {"from-published"}, {"to"}, {"to-position"}}, 3, 3, RunDiff, true},
+      {"late", "submitted reports whose figures changed after submission",
+       R"(usage: ledgerctl late UNIT [--year Y] [--as-of TIME | --as-of-position P]
+
+Checks every submitted report of UNIT's unit-years (UNIT may be a prefix, e.g.
+35.08) and lists those whose figures would now be different because of events
+recorded after their submission (back-dated realizations, corrections,
+reversals, revisions): each with the changed figures as published and now,
+and the late events.
+
+  --year Y                 only fiscal year Y
+  --as-of TIME / --as-of-position P   as the ledger stood then (default: now)
+
+example:
+  ledgerctl late 35.08 --year 2024
+)",
+       {{"year"}, {"as-of"}, {"as-of-position"}}, 1, 1, RunLate, true},
+      {"replay", "the log filtered by unit and event type, resumable",
+       R"(usage: ledgerctl replay [--from P] [--unit PREFIX[,PREFIX]] [--type T[,T]]
+                        [--follow] [--checkpoint FILE] [--count N] [--idle-exit-ms MS]
+
+Prints the events of the units at or under the prefixes (35.08: every unit of
+the kabupaten) and of the given types, from a position to the head, then,
+with --follow, every new one as it is appended. Progress goes to stderr while
+it catches up. With --checkpoint FILE, the position to resume from is written
+to FILE (atomically) after every message and read from it at start: run the
+same command again after a break and it goes on with no gap and no duplicate.
+
+  --from P            first position to examine (default: the checkpoint, else 1)
+  --unit PREFIX[,..]  unit codes or prefixes (default: every stream)
+  --type T[,T]        event types (default: every type)
+  --follow            keep following new events until Ctrl-C
+  --checkpoint FILE   resume from, and record progress in, FILE
+  --count N           stop after N events
+  --idle-exit-ms MS   stop when no event came for MS milliseconds
+
+examples:
+  ledgerctl replay --unit 35.08 --type RealizationRecorded,RealizationCorrected
+  ledgerctl replay --unit 35.08 --follow --checkpoint lumajang.pos --json >> lumajang.jsonl
+)",
+       {{"from"}, {"unit"}, {"type"}, {"follow", false}, {"checkpoint"}, {"count"}, {"idle-exit-ms"}},
+       0, 0, RunReplay, true},
   };
   return commands;
 }
@@ -270,16 +395,27 @@ std::vector<FlagSpec> FlagsOf(const Command& command) {
   bool json_is_payload = false;
   for (const FlagSpec& flag : command.flags) json_is_payload |= flag.name == "json";
   if (!json_is_payload) flags.push_back({"json", false});
+  flags.push_back({"csv", false});
   return flags;
 }
 
 bool JsonOutput(const Command& command, const ParsedArgs& args) {
   std::string output = args.GetOr("output", "human");
-  if (output != "human" && output != "json") {
-    throw UsageError("--output: '" + output + "' is not one of human, json");
+  if (output != "human" && output != "json" && output != "csv") {
+    throw UsageError("--output: '" + output + "' is not one of human, json, csv");
   }
   bool json_flag = args.Has("json") && std::string(command.name) != "append";
   return output == "json" || json_flag;
+}
+
+bool CsvOutput(const Command& command, const ParsedArgs& args) {
+  const bool csv = args.Has("csv") || args.GetOr("output", "human") == "csv";
+  if (csv && !command.csv) {
+    throw UsageError(std::string("--csv: '") + command.name +
+                     "' prints no table; CSV is for history, explain, diff, late and replay");
+  }
+  if (csv && JsonOutput(command, args)) throw UsageError("--csv and --json: give one of them");
+  return csv;
 }
 
 void CheckPositionals(const Command& command, const ParsedArgs& args) {
@@ -322,7 +458,9 @@ int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
     throw UsageError("unknown subcommand '" + args[at] + "'; see 'ledgerctl --help'");
   }
   std::vector<std::string> rest;
-  for (size_t i = 0; i < at; ++i) rest.push_back(args[i] == "--json" ? "--output=json" : args[i]);
+  for (size_t i = 0; i < at; ++i) {
+    rest.push_back(args[i] == "--json" ? "--output=json" : args[i] == "--csv" ? "--output=csv" : args[i]);
+  }
   rest.insert(rest.end(), args.begin() + at + 1, args.end());
   if (WantsHelp(rest)) {
     out << command->help << "\n" << kGlobalHelp;
@@ -331,7 +469,7 @@ int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
   ParsedArgs parsed = ParseFlags(rest, FlagsOf(*command), command->name);
   CheckPositionals(*command, parsed);
   Client client(ServerAddress(parsed), TimeoutMs(parsed));
-  CommandContext context{parsed, client, JsonOutput(*command, parsed), out, err};
+  CommandContext context{parsed, client, JsonOutput(*command, parsed), CsvOutput(*command, parsed), out, err};
   return command->run(context);
 }
 

@@ -3,8 +3,9 @@
 //   commands.cc        - the command table, help texts, global flags, dispatch
 //   commands_write.cc  - append
 //   commands_read.cc   - read, log, get, head, position-at, verify
-//   commands_follow.cc - follow
+//   commands_follow.cc - follow, replay
 //   commands_sakip.cc  - import, report, reconcile (sakip.v1.ReportService)
+//   commands_audit.cc  - history, explain, diff, late (sakip.v1.AuditService)
 #ifndef CLIENTS_LEDGERCTL_COMMANDS_H_
 #define CLIENTS_LEDGERCTL_COMMANDS_H_
 
@@ -22,6 +23,7 @@ struct CommandContext {
   ParsedArgs& args;    // the subcommand's flags and positionals
   Client& client;      // connected lazily by gRPC on the first call
   bool json_output;    // --json / --output=json: JSON Lines on stdout
+  bool csv_output;     // --csv / --output=csv: CSV (RFC 4180) on stdout
   std::ostream& out;   // stdout
   std::ostream& err;   // stderr, for hints that are not results
 };
@@ -40,6 +42,11 @@ int RunFollow(CommandContext& context);
 int RunImport(CommandContext& context);
 int RunReport(CommandContext& context);
 int RunReconcile(CommandContext& context);
+int RunHistory(CommandContext& context);
+int RunExplain(CommandContext& context);
+int RunDiff(CommandContext& context);
+int RunLate(CommandContext& context);
+int RunReplay(CommandContext& context);
 
 // The whole program: parses argv, runs the subcommand, prints errors as
 // "ledgerctl: <message>" and returns the exit code.

@@ -135,23 +135,6 @@ void PrintImportSummary(CommandContext& context, const std::string& source,
   context.out << "\n";
 }
 
-// --json with human output off: one line of proto3 JSON.
-std::string ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) throw CliError(kExitServerError, "cannot print JSON: " + status.ToString());
-  return json;
-}
-
-int ParseYear(const std::string& text) {
-  uint64_t year = ParseUint(text, "YEAR");
-  if (year < 2000 || year > 2100) throw UsageError("YEAR: " + text + " is outside 2000..2100");
-  return static_cast<int>(year);
-}
-
 void SetAsOf(const ParsedArgs& args, pb::GetReportRequest& request) {
   std::optional<uint64_t> position = args.GetUint("as-of-position");
   std::optional<std::string> time = args.Get("as-of");
@@ -191,7 +174,7 @@ int RunImport(CommandContext& context) {
 int RunReport(CommandContext& context) {
   pb::GetReportRequest request;
   request.set_unit_code(context.args.positionals[0]);
-  request.set_fiscal_year(ParseYear(context.args.positionals[1]));
+  request.set_fiscal_year(ParseFiscalYear(context.args.positionals[1], "YEAR"));
   uint64_t quarter = ParseUint(context.args.positionals[2], "QUARTER");
   if (quarter < 1 || quarter > 4) throw UsageError("QUARTER: must be 1, 2, 3 or 4");
   request.set_quarter(static_cast<int>(quarter));
@@ -199,19 +182,19 @@ int RunReport(CommandContext& context) {
   pb::GetReportResponse response;
   auto call = context.client.UnaryContext();
   context.client.Check(context.client.reports().GetReport(call.get(), request, &response));
-  context.out << (context.json_output ? ToJson(response) + "\n" : ReportText(response));
+  context.out << (context.json_output ? ProtoJson(response) + "\n" : ReportText(response));
   return kExitOk;
 }
 
 int RunReconcile(CommandContext& context) {
   pb::ReconcileRequest request;
   request.set_unit_code(context.args.positionals[0]);
-  request.set_fiscal_year(ParseYear(context.args.positionals[1]));
+  request.set_fiscal_year(ParseFiscalYear(context.args.positionals[1], "YEAR"));
   request.set_report_id(context.args.positionals[2]);
   pb::ReconcileResponse response;
   auto call = context.client.UnaryContext();
   context.client.Check(context.client.reports().Reconcile(call.get(), request, &response));
-  context.out << (context.json_output ? ToJson(response) + "\n" : ReconciliationText(response));
+  context.out << (context.json_output ? ProtoJson(response) + "\n" : ReconciliationText(response));
   return kExitOk;
 }
 

@@ -5,6 +5,8 @@
 #include "absl/strings/str_format.h"
 #include "clients/ledgerctl/json_text.h"
 #include "clients/ledgerctl/times.h"
+#include "google/protobuf/util/json_util.h"
+#include "sakip/v1/events.pb.h"
 
 namespace ledgerctl {
 namespace {
@@ -19,8 +21,20 @@ std::string OneLine(std::string_view text) {
   return quoted.substr(1, quoted.size() - 2);
 }
 
-// The payload as JSON text if it is JSON, else empty.
+constexpr char kSakipContentType[] = "application/x-protobuf;proto=sakip.v1.SakipEvent";
+
+// The payload as JSON text if it is JSON (or a SAKIP event, shown as its
+// proto3 JSON), else empty.
 std::string JsonPayloadOrEmpty(const ledger::v1::EventEnvelope& envelope) {
+  if (envelope.content_type() == kSakipContentType) {
+    sakip::v1::SakipEvent event;
+    std::string json;
+    if (!event.ParseFromString(envelope.payload()) ||
+        !google::protobuf::util::MessageToJsonString(event, &json).ok()) {
+      return "";
+    }
+    return json;
+  }
   if (!IsJsonContentType(envelope.content_type())) return "";
   if (!JsonError(envelope.payload()).empty()) return "";
   return CompactJson(envelope.payload());
@@ -126,6 +140,35 @@ std::string EventJson(const ledger::v1::RecordedEvent& event) {
     json.String("payload_base64", base64);
   }
   return json.Build();
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line += ',';
+    const std::string& field = fields[i];
+    if (field.find_first_of(",\"\r\n") == std::string::npos) {
+      line += field;
+      continue;
+    }
+    line += '"';
+    for (char c : field) line += c == '"' ? std::string("\"\"") : std::string(1, c);
+    line += '"';
+  }
+  return line + "\r\n";
+}
+
+std::string EventCsvHeader() {
+  return CsvLine({"position", "stream_id", "stream_version", "event_type", "event_id", "recorded_at_utc",
+                  "recorded_at_wib", "actor", "hash", "content_type", "payload"});
+}
+
+std::string EventCsv(const ledger::v1::RecordedEvent& event) {
+  const ledger::v1::EventEnvelope& envelope = event.envelope();
+  return CsvLine({std::to_string(envelope.position()), envelope.stream_id(),
+                  std::to_string(envelope.stream_version()), envelope.event_type(), envelope.event_id(),
+                  FormatUtc(envelope.recorded_at_micros()), FormatWib(envelope.recorded_at_micros()),
+                  envelope.actor(), Hex(event.hash()), envelope.content_type(), PayloadText(envelope)});
 }
 
 }  // namespace ledgerctl

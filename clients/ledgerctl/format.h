@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/v1/event.pb.h"
 
@@ -32,6 +33,14 @@ std::string EventJson(const ledger::v1::RecordedEvent& event);
 std::string PayloadText(const ledger::v1::EventEnvelope& envelope);
 // Cuts `text` to at most `max_chars` UTF-8 characters, ending in "...".
 std::string Truncate(std::string_view text, size_t max_chars);
+// One CSV record (RFC 4180): fields quoted when they hold a comma, a quote or
+// a line break; ends in "\r\n".
+std::string CsvLine(const std::vector<std::string>& fields);
+// The header and one CSV record of an event (position, stream, version,
+// type, id, recorded_at UTC and WIB, actor, hash, payload as text).
+std::string EventCsvHeader();
+std::string EventCsv(const ledger::v1::RecordedEvent& event);
+
 // Lower-case hex of the bytes.
 std::string Hex(std::string_view bytes);
 

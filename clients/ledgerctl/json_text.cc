@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "google/protobuf/struct.pb.h"
+#include "clients/ledgerctl/errors.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ledgerctl {
@@ -255,6 +256,16 @@ JsonObject& JsonObject::Raw(std::string_view key, std::string_view json) {
   Key(key);
   body_ += json;
   return *this;
+}
+
+std::string ProtoJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) throw CliError(kExitServerError, "cannot print JSON: " + status.ToString());
+  return json;
 }
 
 }  // namespace ledgerctl

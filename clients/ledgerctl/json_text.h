@@ -7,7 +7,15 @@
 #include <string>
 #include <string_view>
 
+namespace google::protobuf {
+class Message;
+}
+
 namespace ledgerctl {
+
+// One line of proto3 JSON (proto field names, default values printed).
+std::string ProtoJson(const google::protobuf::Message& message);
+
 
 // Empty if `text` is one valid JSON value; otherwise the parser's complaint.
 std::string JsonError(std::string_view text);

@@ -637,3 +637,132 @@ TEST_F(FakeServerTest, UnimplementedCallsAreServerErrors) {
 }
 
 }  // namespace
+
+// --- Audit: history, explain, diff, late, replay ----------------------------
+
+// The reference report, then (a second later) a correction of IKU-1's TW I
+// realization and the supervisor's disposition "Target dan realisasi diteliti
+// ulang", as an inspector would find them.
+class LedgerctlAuditTest : public LedgerctlTest {
+ protected:
+  void SetUp() override {
+    LedgerctlTest::SetUp();
+    ASSERT_EQ(Run({"import", kReferenceJsonl}).code, 0);
+    std::ofstream(Path("late.jsonl"))
+        << R"({"event_id": "koreksi-iku1-tw1", "event_type": "RealizationCorrected", "reason": "Realisasi TW I dihitung ulang", "event": {"unitCode":"35.08.19","fiscalYear":2024,"realizationCorrected":{"correctsEventId":"klakah-2024-0042","value":"40"}}})"
+        << "\n"
+        << R"({"event_id": "disposisi-tw2", "event_type": "ReportDisposed", "reason": "Target dan realisasi diteliti ulang", "event": {"unitCode":"35.08.19","fiscalYear":2024,"reportDisposed":{"reportId":"LKI-CAMAT-KLAKAH-TW2-2024","options":["TARGET_DAN_REALISASI_DITELITI_ULANG"],"supervisorName":"Sekretaris Daerah","supervisorNip":"196805121994031007"}}})"
+        << "\n";
+    Result late = Run({"import", Path("late.jsonl")});
+    ASSERT_EQ(late.code, 0) << late.err;
+  }
+};
+
+TEST_F(LedgerctlAuditTest, HistoryListsTheCorrectionAndTheDispositionWithActorTimeAndReason) {
+  Result human = Run({"history", "35.08", "--type", "RealizationCorrected,ReportDisposed"});
+  ASSERT_EQ(human.code, 0) << human.err;
+  EXPECT_THAT(human.out, HasSubstr("2 events"));
+  EXPECT_THAT(human.out, HasSubstr("realization 37,84 -> 40"));
+  EXPECT_THAT(human.out, HasSubstr("Realisasi TW I dihitung ulang"));
+  EXPECT_THAT(human.out, HasSubstr("Target dan realisasi diteliti ulang"));
+  EXPECT_THAT(human.out, HasSubstr("WIB"));
+  EXPECT_THAT(human.out, HasSubstr("local:ledgerd"));
+  std::vector<Json> json = JsonLines(Run({"history", "35.08.19", "--report", "LKI-CAMAT-KLAKAH-TW2-2024",
+                                          "--json"}).out);
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(Str(json[1], "event_id"), "disposisi-tw2");
+  EXPECT_EQ(Str(json[1], "actor"), "local:ledgerd");
+  EXPECT_EQ(Str(json[1], "reason"), "Target dan realisasi diteliti ulang");
+  EXPECT_GT(std::stoll(Str(json[1], "recorded_at_micros")), 0);
+  Result csv = Run({"history", "35.08.19", "--indicator", "IKU-1", "--newest-first", "--csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_THAT(csv.out, StartsWith("position,recorded_at_utc,"));
+  EXPECT_THAT(csv.out, HasSubstr("\r\n236,"));
+  EXPECT_THAT(csv.out, HasSubstr("realization: 37.84 -> 40,Realisasi TW I dihitung ulang,klakah-2024-0042"));
+}
+
+TEST_F(LedgerctlAuditTest, HistoryPagesWithATokenOrAllPages) {
+  Result first = Run({"history", "35.08.19", "--limit", "100", "--json"});
+  ASSERT_EQ(first.code, 0);
+  EXPECT_EQ(JsonLines(first.out).size(), 100u);
+  EXPECT_THAT(first.err, HasSubstr("100 of 237 shown; next page: --page-token "));
+  const std::string token = first.err.substr(first.err.find("--page-token ") + 13,
+                                             first.err.find(',', first.err.find("--page-token ")) -
+                                                 first.err.find("--page-token ") - 13);
+  std::vector<Json> second = JsonLines(Run({"history", "35.08.19", "--limit", "100", "--json",
+                                            "--page-token", token}).out);
+  ASSERT_EQ(second.size(), 100u);
+  EXPECT_EQ(Str(second[0], "position"), "101");
+  EXPECT_EQ(JsonLines(Run({"history", "35.08.19", "--all-pages", "--limit", "100", "--json"}).out).size(), 237u);
+  EXPECT_EQ(Run({"history", "35.08.19", "--type", "Bogus"}).code, 1);
+  EXPECT_EQ(Run({"history", "35.08.19", "--indicator", "IKU-1", "--report", "R"}).code, 2);
+  EXPECT_EQ(Run({"history"}).code, 2);
+}
+
+TEST_F(LedgerctlAuditTest, ExplainNamesTheOriginalAndTheCorrectingEvent) {
+  Result now = Run({"explain", "35.08.19", "2024", "2", "indicator/IKU-1/q1/realization"});
+  ASSERT_EQ(now.code, 0) << now.err;
+  EXPECT_THAT(now.out, HasSubstr("40,00"));
+  EXPECT_THAT(now.out, HasSubstr("klakah-2024-0042"));
+  EXPECT_THAT(now.out, HasSubstr("replaced by koreksi-iku1-tw1"));
+  EXPECT_THAT(now.out, HasSubstr("koreksi-iku1-tw1"));
+  Result published = Run({"explain", "35.08.19", "2024", "2", "indicator/IKU-1/q1/realization", "--as-published",
+                          "LKI-CAMAT-KLAKAH-TW2-2024", "--csv"});
+  ASSERT_EQ(published.code, 0) << published.err;
+  EXPECT_THAT(published.out, HasSubstr("indicator/IKU-1/q1/realization,946/25,37.84,42,"));
+  EXPECT_THAT(published.out, ::testing::Not(HasSubstr("koreksi")));
+  Result capaian = Run({"explain", "35.08.19", "2024", "2", "indicator/IKU-1/year_end/capaian", "--json"});
+  std::vector<Json> json = JsonLines(capaian.out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_EQ(json[0].fields().at("depends_on").list_value().values_size(), 2);
+  Result missing = Run({"explain", "35.08.19", "2024", "2", "indicator/NOPE/q1/capaian"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(LedgerctlAuditTest, DiffAndLateEntriesShowExactlyTheChangedFigures) {
+  Result diff = Run({"diff", "35.08.19", "2024", "2", "--from-published", "LKI-CAMAT-KLAKAH-TW2-2024"});
+  ASSERT_EQ(diff.code, 0) << diff.err;
+  EXPECT_THAT(diff.out, HasSubstr("position 235 -> position 237"));
+  EXPECT_THAT(diff.out, HasSubstr("8 of "));
+  EXPECT_THAT(diff.out, HasSubstr("indicator/IKU-1/year_end/capaian"));
+  Result csv = Run({"diff", "35.08.19", "2024", "2", "--from-position", "235", "--csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  std::vector<std::string> rows = absl::StrSplit(csv.out, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(rows.size(), 9u);  // the header and 8 figures
+  for (size_t i = 1; i < rows.size(); ++i) EXPECT_THAT(rows[i], HasSubstr(",koreksi-iku1-tw1"));
+  EXPECT_EQ(Run({"diff", "35.08.19", "2024", "2"}).code, 2);  // no --from
+  Result late = Run({"late", "35.08"});
+  ASSERT_EQ(late.code, 0) << late.err;
+  EXPECT_THAT(late.out, HasSubstr("1 of 1 submitted reports"));
+  EXPECT_THAT(late.out, HasSubstr("LKI-CAMAT-KLAKAH-TW2-2024"));
+  EXPECT_THAT(late.out, HasSubstr("koreksi-iku1-tw1"));
+  Result before = Run({"late", "35.08", "--as-of-position", "235", "--json"});
+  ASSERT_EQ(before.code, 0);
+  EXPECT_TRUE(JsonLines(before.out).empty());
+}
+
+TEST_F(LedgerctlAuditTest, ReplayFiltersAndResumesFromItsCheckpoint) {
+  Append("35.09.01/2024", "Note", "{}");
+  Result first = Run({"replay", "--unit", "35.08", "--type", "ReportSubmitted", "--checkpoint", Path("cp"),
+                      "--json"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  std::vector<Json> submitted = JsonLines(first.out);
+  ASSERT_EQ(submitted.size(), 1u);
+  EXPECT_EQ(Str(submitted[0], "event_id"), "klakah-2024-0235");
+  EXPECT_THAT(first.err, HasSubstr("caught up"));
+  EXPECT_EQ(ReadFile(Path("cp")), "239\n");
+  // Nothing new: the same command prints nothing; then a new matching event.
+  EXPECT_TRUE(Run({"replay", "--unit", "35.08", "--type", "ReportSubmitted", "--checkpoint", Path("cp"),
+                   "--json"}).out.empty());
+  Append("35.08.19/2025", "ReportSubmitted", "{}");
+  Result next = Run({"replay", "--unit", "35.08", "--type", "ReportSubmitted", "--checkpoint", Path("cp"),
+                     "--csv"});
+  ASSERT_EQ(next.code, 0) << next.err;
+  EXPECT_THAT(next.out, StartsWith("position,stream_id,"));
+  EXPECT_THAT(next.out, HasSubstr("\r\n239,35.08.19/2025,1,ReportSubmitted,"));
+  Result all = Run({"replay", "--unit", "35.09", "--json"});
+  ASSERT_EQ(JsonLines(all.out).size(), 1u);
+  EXPECT_EQ(Run({"replay", "--unit", "x.y"}).code, 1);
+  EXPECT_EQ(Run({"report", "35.08.19", "2024", "2", "--csv"}).code, 2);
+}

@@ -58,6 +58,32 @@ TEST(ArgsTest, RejectsUnknownRepeatedAndMissingValues) {
   EXPECT_EQ(ParseUint("42", "--limit"), 42u);
 }
 
+TEST(ArgsTest, ListsAndFiscalYears) {
+  EXPECT_EQ(SplitList("a,b,,c"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(SplitList("").empty());
+  EXPECT_EQ(ParseFiscalYear("2024", "--year"), 2024);
+  EXPECT_THROW(ParseFiscalYear("1999", "--year"), CliError);
+  EXPECT_THROW(ParseFiscalYear("20x4", "--year"), CliError);
+}
+
+TEST(FormatTest, IndonesianNumbersAndOtherTextUnchanged) {
+  EXPECT_EQ(IndonesianNumber("37.84"), "37,84");
+  EXPECT_EQ(IndonesianNumber("1077194452"), "1.077.194.452");
+  EXPECT_EQ(IndonesianNumber("-1234567.5"), "-1.234.567,5");
+  EXPECT_EQ(IndonesianNumber("100"), "100");
+  EXPECT_EQ(IndonesianNumber("0"), "0");
+  EXPECT_EQ(IndonesianNumber("100/3 (~33.333333)"), "100/3 (~33.333333)");
+  EXPECT_EQ(IndonesianNumber("true"), "true");
+  EXPECT_EQ(IndonesianNumber(""), "");
+  EXPECT_EQ(IndonesianNumber("-"), "-");
+  EXPECT_EQ(IndonesianNumber("1."), "1.");
+}
+
+TEST(FormatTest, CsvQuotesOnlyWhatNeedsIt) {
+  EXPECT_EQ(CsvLine({"a", "b c", ""}), "a,b c,\r\n");
+  EXPECT_EQ(CsvLine({"x,y", "say \"hi\"", "two\nlines"}), "\"x,y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n");
+}
+
 TEST(JsonTextTest, AcceptsStrictJson) {
   EXPECT_THAT(JsonError(R"({"a": [1, -2.5e3, true, null, "x\u00e9\n"]})"), IsEmpty());
   EXPECT_THAT(JsonError("3"), IsEmpty());

@@ -214,6 +214,24 @@ std::string Cell(const pb::Figure& figure) {
   return figure.present() ? figure.indonesian() : "-";
 }
 
+std::string IndonesianNumber(const std::string& plain) {
+  const size_t sign = !plain.empty() && plain[0] == '-' ? 1 : 0;
+  const size_t dot = plain.find('.');
+  const size_t integer_end = dot == std::string::npos ? plain.size() : dot;
+  if (integer_end == sign || integer_end - sign > 40) return plain;
+  for (size_t i = sign; i < plain.size(); ++i) {
+    if (i != dot && (plain[i] < '0' || plain[i] > '9')) return plain;
+  }
+  if (dot != std::string::npos && dot + 1 == plain.size()) return plain;
+  std::string out = plain.substr(0, sign);
+  for (size_t i = sign; i < integer_end; ++i) {
+    if (i > sign && (integer_end - i) % 3 == 0) out += '.';
+    out += plain[i];
+  }
+  if (dot != std::string::npos) out += "," + plain.substr(dot + 1);
+  return out;
+}
+
 std::string ReportText(const pb::GetReportResponse& response) {
   const pb::Report& report = response.report();
   std::string text = absl::StrCat(

@@ -34,6 +34,10 @@ std::string QuarterName(int quarter);
 // A figure cell: its Indonesian presentation, or "-" when absent.
 std::string Cell(const sakip::v1::Figure& figure);
 
+// A plain decimal ("1077194452.5", "-37.84") in Indonesian notation
+// ("1.077.194.452,5", "-37,84"); any other text is returned as it is.
+std::string IndonesianNumber(const std::string& plain);
+
 std::string ReportText(const sakip::v1::GetReportResponse& response);
 std::string ReconciliationText(const sakip::v1::ReconcileResponse& response);
 
