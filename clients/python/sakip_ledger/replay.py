@@ -1,0 +1,257 @@
+"""Filtered replay of the log, resumable without gap or duplicate.
+
+``AuditService.Replay`` streams the events of the log from a position,
+filtered by unit prefix and event type; each message says up to where the
+log has been examined (``next_position``). A client that remembers the
+``next_position`` of the last message it has *processed* and resumes from
+it receives every matching event exactly once across reconnects:
+
+    replay = client.replay(from_position=checkpoint, unit_prefixes=["35.08"], follow=True)
+    for batch in replay.batches():
+        store(batch.events)               # make this idempotent by position
+        save_checkpoint(batch.next_position)
+
+``resilient_replay`` does the reconnecting: after UNAVAILABLE (ledgerd
+restarting, a network cut) it waits with exponential backoff and resumes
+from the last ``next_position``.
+
+Against a server that does not implement ``AuditService.Replay`` yet (it
+answers UNIMPLEMENTED), mode ``"auto"`` falls back to ``LedgerService``
+(``Subscribe`` when following, ``ReadAll`` otherwise) and applies the same
+filter on the client: the same events, the same positions, more bytes on the
+wire.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Optional
+
+import grpc
+
+from ._stubs import audit_service_pb2, ledger_pb2
+from .errors import LedgerError
+from .events import stream_matches
+
+#: Codes after which a replay is resumed from its last next_position.
+#: CANCELLED counts when the client did not cancel: the server stopped.
+RESUMABLE_CODES = frozenset({
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.CANCELLED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+})
+
+
+@dataclass
+class ReplayBatch:
+    """One message of a replay.
+
+    Attributes:
+        events: the matching ``ledger.v1.RecordedEvent``s, in position order
+            (possibly none: the message then only reports progress).
+        next_position: every position before it has been examined; resume here.
+        head_position: the head of the log when the replay started.
+        caught_up: true from the first message at or past ``head_position``.
+    """
+    events: list = field(default_factory=list)
+    next_position: int = 1
+    head_position: int = 0
+    caught_up: bool = False
+
+
+class Replay:
+    """A running replay (see ``LedgerClient.replay``); iterate over it for
+    events, or over ``batches()`` for messages with their ``next_position``.
+
+    Attributes:
+        next_position: where to resume to receive nothing twice and miss
+            nothing: after each event yielded by iteration it is that event's
+            position + 1; after each batch, the batch's ``next_position``.
+        head_position: the head when the replay started (0 until known).
+        caught_up: whether the replay has reached ``head_position``.
+        mode: ``"server"`` (AuditService.Replay) or ``"client"`` (filtered
+            on the client over LedgerService), once the first message came.
+    """
+
+    def __init__(self, client, from_position: int = 0, unit_prefixes: Iterable[str] = (),
+                 event_types: Iterable[str] = (), follow: bool = False,
+                 include_stored_bytes: bool = False, mode: str = "auto"):
+        if mode not in ("auto", "server", "client"):
+            raise ValueError(f"mode must be auto, server or client, not {mode!r}")
+        self._client = client
+        self.unit_prefixes = list(unit_prefixes)
+        self.event_types = list(event_types)
+        self.follow = follow
+        self.include_stored_bytes = include_stored_bytes
+        self.next_position = max(int(from_position), 1)
+        self.head_position = 0
+        self.caught_up = False
+        self.mode = mode if mode != "auto" else None
+        self._allow_fallback = mode == "auto"
+        self._call = None
+        self._cancelled = False
+
+    # -- public ------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stops the replay; a loop over it ends without an error."""
+        self._cancelled = True
+        if self._call is not None:
+            self._call.cancel()
+
+    def batches(self) -> Iterator[ReplayBatch]:
+        """Yields each message as a ``ReplayBatch``; ``self.next_position`` is
+        the batch's ``next_position`` when it is yielded. Raises
+        ``LedgerError`` when the stream fails (UNAVAILABLE: resume from
+        ``next_position``, or use ``resilient_replay``)."""
+        for batch in self._raw_batches():
+            self.next_position = batch.next_position
+            self.head_position = batch.head_position
+            self.caught_up = batch.caught_up
+            yield batch
+
+    def __iter__(self) -> Iterator:
+        for batch in self._raw_batches():
+            self.head_position = batch.head_position
+            for event in batch.events:
+                self.next_position = event.envelope.position + 1
+                yield event
+            self.next_position = batch.next_position
+            self.caught_up = batch.caught_up
+
+    # -- internals -----------------------------------------------------------
+
+    def _matches(self, envelope) -> bool:
+        if self.event_types and envelope.event_type not in self.event_types:
+            return False
+        return stream_matches(envelope.stream_id, self.unit_prefixes)
+
+    def _raw_batches(self) -> Iterator[ReplayBatch]:
+        if self.mode in (None, "server"):
+            received = False
+            try:
+                for batch in self._server_batches():
+                    received = True
+                    self.mode = "server"
+                    yield batch
+                return
+            except LedgerError as error:
+                if (error.code == grpc.StatusCode.UNIMPLEMENTED and self._allow_fallback
+                        and not received):
+                    self.mode = "client"
+                else:
+                    raise
+        yield from self._client_batches()
+
+    def _server_batches(self) -> Iterator[ReplayBatch]:
+        request = audit_service_pb2.ReplayRequest(
+            from_position=self.next_position, unit_prefixes=self.unit_prefixes,
+            event_types=self.event_types, follow=self.follow,
+            include_stored_bytes=self.include_stored_bytes)
+        self._call = self._client._audit.Replay(request)
+        try:
+            for response in self._call:
+                yield ReplayBatch(list(response.events), response.next_position,
+                                  response.head_position, response.caught_up)
+        except grpc.RpcError as error:
+            if self._cancelled:
+                return
+            raise LedgerError.from_rpc_error(error, "AuditService.Replay") from None
+
+    def _client_batches(self) -> Iterator[ReplayBatch]:
+        head = self._client.head().position
+        position = self.next_position
+        if not self.follow:
+            yield from self._read_until(position, head)
+            return
+        request = ledger_pb2.SubscribeRequest(
+            from_position=position, include_stored_bytes=self.include_stored_bytes)
+        self._call = self._client._ledger.Subscribe(request)
+        caught_up = position > head
+        try:
+            for response in self._call:
+                if response.WhichOneof("item") == "caught_up":
+                    caught_up = True
+                    yield ReplayBatch([], position, head, True)
+                    continue
+                envelope = response.event.envelope
+                position = envelope.position + 1
+                caught_up = caught_up or envelope.position >= head
+                events = [response.event] if self._matches(envelope) else []
+                yield ReplayBatch(events, position, head, caught_up)
+        except grpc.RpcError as error:
+            if self._cancelled:
+                return
+            raise LedgerError.from_rpc_error(error, "LedgerService.Subscribe") from None
+
+    def _read_until(self, position: int, head: int) -> Iterator[ReplayBatch]:
+        while position <= head and not self._cancelled:
+            response = self._client._call(
+                "LedgerService.ReadAll", self._client._ledger.ReadAll,
+                ledger_pb2.ReadAllRequest(from_position=position, max_count=1000,
+                                          include_stored_bytes=self.include_stored_bytes))
+            events = [e for e in response.events if e.envelope.position <= head]
+            if not events:
+                break
+            position = events[-1].envelope.position + 1
+            yield ReplayBatch([e for e in events if self._matches(e.envelope)], position,
+                              head, position > head)
+        if position <= head:  # an empty range (nothing left): report the end
+            yield ReplayBatch([], position, head, True)
+
+
+def backoff_delays(initial_s: float = 0.2, maximum_s: float = 10.0,
+                   rng: Callable[[], float] = random.random) -> Iterator[float]:
+    """Exponential backoff with jitter: about initial, 2 x initial, ... up to
+    ``maximum_s``; each delay is drawn from [d/2, d]."""
+    delay = initial_s
+    while True:
+        yield delay * (0.5 + rng() / 2)
+        delay = min(delay * 2, maximum_s)
+
+
+def resilient_replay(client, from_position: int = 0, unit_prefixes: Iterable[str] = (),
+                     event_types: Iterable[str] = (), follow: bool = True,
+                     initial_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
+                     max_attempts: Optional[int] = None,
+                     on_retry: Optional[Callable[[LedgerError, float, int], None]] = None,
+                     mode: str = "auto", sleep: Callable[[float], None] = time.sleep,
+                     ) -> Iterator[ReplayBatch]:
+    """Like ``client.replay(...).batches()``, but survives disconnects.
+
+    When the stream fails with UNAVAILABLE, RESOURCE_EXHAUSTED or a CANCELLED
+    the client did not ask for, it waits (exponential backoff with jitter,
+    reset after every message received) and starts a new replay from the
+    ``next_position`` of the last batch yielded. Nothing is yielded twice and
+    nothing is skipped. Other errors are raised as ``LedgerError``, as is the
+    last one after ``max_attempts`` consecutive failures (None: retry forever).
+    ``on_retry(error, delay_s, next_position)`` is called before each wait.
+    Without ``follow`` the generator ends once it has caught up.
+    """
+    position = max(int(from_position), 1)
+    delays = None
+    failures = 0
+    while True:
+        replay = client.replay(from_position=position, unit_prefixes=unit_prefixes,
+                               event_types=event_types, follow=follow, mode=mode)
+        try:
+            for batch in replay.batches():
+                failures, delays = 0, None
+                position = batch.next_position
+                yield batch
+            return
+        except LedgerError as error:
+            if error.code not in RESUMABLE_CODES:
+                raise
+            failures += 1
+            if max_attempts is not None and failures >= max_attempts:
+                raise
+            delays = delays or backoff_delays(initial_backoff_s, max_backoff_s)
+            delay = next(delays)
+            if on_retry is not None:
+                on_retry(error, delay, position)
+            sleep(delay)
+        finally:
+            replay.cancel()
