@@ -1,6 +1,6 @@
-"""Runs one test module of the Python client under unittest for ctest.
+"""Runs tests of the Python client (modules, classes or methods) under unittest for ctest.
 
-    /usr/bin/python3 run_tests.py test_unit
+    /usr/bin/python3 run_tests.py test_unit [test_audit_e2e.AuditEndToEndTest ...]
 
 Exit status: 0 all passed; 1 a failure or an error; 77 (ctest's
 SKIP_RETURN_CODE) when nothing failed but tests were skipped, e.g. because
@@ -15,11 +15,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     sys.path.insert(0, HERE)
-    suite = unittest.defaultTestLoader.loadTestsFromName(sys.argv[1])
+    suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:])
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     if not result.wasSuccessful():
         return 1
