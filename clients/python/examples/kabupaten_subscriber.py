@@ -193,8 +193,8 @@ def _raise_stop(signum, frame):
 
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog="example: kabupaten_subscriber.py --prefix 35.08 --state-dir ./lumajang",
+        description=__doc__, epilog="example: kabupaten_subscriber.py --prefix 35.08 "
+                                    "--state-dir ./lumajang",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default=os.environ.get("LEDGER_SERVER", "127.0.0.1:7070"),
                         help="ledgerd host:port (default: $LEDGER_SERVER or 127.0.0.1:7070)")
@@ -244,8 +244,10 @@ def main(argv: Optional[list] = None) -> int:
                     print(describe_event(event), flush=True)
             if batch.caught_up and not announced_caught_up:
                 announced_caught_up = True
-                print(f"kabupaten_subscriber: caught up with head {batch.head_position}; "
-                      f"{copy.count} events held"
+                how = ("AuditService.Replay" if batch.mode == "server" else
+                       "client-side filter over LedgerService.Subscribe")
+                print(f"kabupaten_subscriber: caught up with head {batch.head_position} "
+                      f"({how}); {copy.count} events held"
                       + ("" if args.no_follow else "; following"), file=sys.stderr, flush=True)
     except _Stop:
         print(f"kabupaten_subscriber: stopped; {copy.count} events held, next position "

@@ -50,6 +50,15 @@ from sakip_ledger import (LedgerClient, LedgerError, SubmissionOf, figure_text, 
 from sakip_ledger import events_pb2
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# The options of the disposition box (Tanggapan Atasan Langsung) as printed.
+DISPOSITION_TEXT = {
+    events_pb2.LAPORAN_KURANG_BAIK: "Laporan kurang baik",
+    events_pb2.LAPORAN_SUDAH_BAIK: "Laporan sudah baik",
+    events_pb2.LAPORAN_DIPERBAIKI: "Laporan diperbaiki",
+    events_pb2.TARGET_DAN_REALISASI_DITELITI_ULANG: "Target dan realisasi diteliti ulang",
+    events_pb2.CAPAIAN_DITELITI_ULANG: "Capaian diteliti ulang",
+    events_pb2.LAIN_LAIN: "Lain-lain",
+}
 
 
 def parse_as_of(text: str):
@@ -127,8 +136,8 @@ def status_lines(report) -> list:
         line = f"  {status.report_id} (TW {ROMAN.get(status.quarter, status.quarter)}), " \
                f"ditandatangani {status.signed_on or '-'}"
         if status.disposed:
-            options = ", ".join(events_pb2.DispositionOption.Name(o) for o in status.options)
-            line += f"; disposisi {status.supervisor_name or ''}: {options}"
+            options = ", ".join(DISPOSITION_TEXT.get(o, str(o)) for o in status.options)
+            line += f"; disposisi {status.supervisor_name or '-'}: {options}"
             if status.note:
                 line += f" ({status.note})"
         else:
@@ -175,6 +184,11 @@ def main(argv: Optional[list] = None) -> int:
             print(f"report_as_of: {error}", file=sys.stderr)
             if error.code == grpc.StatusCode.UNAVAILABLE:
                 return 3
+            if error.code == grpc.StatusCode.NOT_FOUND and hasattr(as_of, "tzinfo"):
+                first = recorded_time_of(client, 1)
+                if first is not None:
+                    print(f"report_as_of: note: --as-of is the ledger's recorded time; its "
+                          f"first event was recorded {format_wib(first)}", file=sys.stderr)
             return 1
     report = answer.report
     if args.json:
@@ -207,4 +221,8 @@ def main(argv: Optional[list] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stderr.close()
+        sys.exit(0)

@@ -54,11 +54,14 @@ class ReplayBatch:
         next_position: every position before it has been examined; resume here.
         head_position: the head of the log when the replay started.
         caught_up: true from the first message at or past ``head_position``.
+        mode: ``"server"`` (AuditService.Replay) or ``"client"`` (filtered on
+            the client over LedgerService).
     """
     events: list = field(default_factory=list)
     next_position: int = 1
     head_position: int = 0
     caught_up: bool = False
+    mode: str = ""
 
 
 class Replay:
@@ -110,6 +113,7 @@ class Replay:
             self.next_position = batch.next_position
             self.head_position = batch.head_position
             self.caught_up = batch.caught_up
+            batch.mode = self.mode
             yield batch
 
     def __iter__(self) -> Iterator:

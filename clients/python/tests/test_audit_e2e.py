@@ -132,7 +132,7 @@ class ReportEndToEndTest(CorrectedReferenceLedger):
         now = run()
         self.assertIn("59,84", now.stdout)
         self.assertNotIn("57,45", now.stdout)
-        self.assertIn("TARGET_DAN_REALISASI_DITELITI_ULANG", now.stdout)
+        self.assertIn("Target dan realisasi diteliti ulang", now.stdout)
         before_anything = run("--as-of", "2001-01-01")
         self.assertEqual(before_anything.returncode, 1)
         self.assertIn("NOT_FOUND", before_anything.stderr)

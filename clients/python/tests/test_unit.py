@@ -361,6 +361,7 @@ class ClientSideReplayTest(unittest.TestCase):
                                event_types=["StrategicGoalDefined"], follow=True)
         batches = list(replay.batches())
         self.assertEqual(replay.mode, "client")
+        self.assertEqual({b.mode for b in batches}, {"client"})
         self.assertEqual([[e.envelope.position for e in b.events] for b in batches],
                          [[1], [], [], [], [], [5]])
         self.assertEqual([b.next_position for b in batches], [2, 3, 4, 5, 5, 6])
