@@ -258,7 +258,7 @@ def main(argv: Optional[list] = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        batches.close()
+        batches.cancel()
         client.close()
     return 0
 

@@ -39,11 +39,11 @@ from .events import (
     unit_is_under,
 )
 from .numbers import figure_fraction, figure_text, format_id, format_plain, format_rupiah, to_fraction
-from .replay import Replay, ReplayBatch, resilient_replay
+from .replay import Replay, ReplayBatch, ResilientReplay, resilient_replay
 from .times import WIB, format_wib, from_micros, parse_moment_text, to_micros
 
 __all__ = [
-    "DEFAULT_ADDRESS", "LedgerClient", "LedgerError", "Replay", "ReplayBatch", "SubmissionOf",
+    "DEFAULT_ADDRESS", "LedgerClient", "LedgerError", "Replay", "ReplayBatch", "ResilientReplay", "SubmissionOf",
     "SAKIP_CONTENT_TYPE", "WIB", "changed_figure_keys", "decode_sakip", "describe_event",
     "event_to_dict", "figure_fraction", "figure_text", "format_id", "format_plain",
     "format_rupiah", "format_wib", "from_micros", "index_figures", "is_sakip",

@@ -32,7 +32,7 @@ from ._stubs import (
     report_service_pb2_grpc,
 )
 from .errors import LedgerError
-from .replay import Replay, ReplayBatch, resilient_replay
+from .replay import Replay, ReplayBatch, ResilientReplay, resilient_replay
 from .times import to_micros
 
 #: Default address of ledgerd (scripts/run.sh).
@@ -407,9 +407,10 @@ class LedgerClient:
 
     def resilient_replay(self, from_position: int = 0, unit_prefixes: Iterable[str] = (),
                          event_types: Iterable[str] = (), follow: bool = True,
-                         **options) -> Iterator[ReplayBatch]:
+                         **options) -> ResilientReplay:
         """``replay(...).batches()`` that reconnects with backoff after
-        UNAVAILABLE and resumes from the last ``next_position`` (see
+        UNAVAILABLE and resumes from the last ``next_position``; iterate over
+        it for ``ReplayBatch``es, ``cancel()`` it from any thread (see
         ``sakip_ledger.replay.resilient_replay`` for the options)."""
         return resilient_replay(self, from_position, unit_prefixes, event_types, follow,
                                 **options)

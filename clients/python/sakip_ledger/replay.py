@@ -25,7 +25,7 @@ wire.
 from __future__ import annotations
 
 import random
-import time
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional
 
@@ -216,13 +216,85 @@ def backoff_delays(initial_s: float = 0.2, maximum_s: float = 10.0,
         delay = min(delay * 2, maximum_s)
 
 
+class ResilientReplay:
+    """A replay that survives disconnects (see ``resilient_replay``).
+
+    Iterate over it for ``ReplayBatch``es. ``next_position`` is the
+    ``next_position`` of the last batch yielded (where it resumes);
+    ``retries`` counts reconnections. ``cancel()`` (from any thread) ends
+    the iteration without an error.
+    """
+
+    def __init__(self, client, from_position: int = 0, unit_prefixes: Iterable[str] = (),
+                 event_types: Iterable[str] = (), follow: bool = True,
+                 initial_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
+                 max_attempts: Optional[int] = None,
+                 on_retry: Optional[Callable[[LedgerError, float, int], None]] = None,
+                 mode: str = "auto", sleep: Optional[Callable[[float], None]] = None):
+        self._client = client
+        self.unit_prefixes = list(unit_prefixes)
+        self.event_types = list(event_types)
+        self.follow = follow
+        self.initial_backoff_s, self.max_backoff_s = initial_backoff_s, max_backoff_s
+        self.max_attempts = max_attempts
+        self.on_retry = on_retry
+        self.mode = mode
+        self.next_position = max(int(from_position), 1)
+        self.retries = 0
+        self._cancelled = threading.Event()
+        self._sleep = sleep or self._cancellable_sleep
+        self._replay: Optional[Replay] = None
+
+    def _cancellable_sleep(self, seconds: float) -> None:
+        self._cancelled.wait(seconds)
+
+    def cancel(self) -> None:
+        """Stops the replay (and any backoff wait); iteration ends quietly."""
+        self._cancelled.set()
+        replay = self._replay
+        if replay is not None:
+            replay.cancel()
+
+    def __iter__(self) -> Iterator[ReplayBatch]:
+        delays = None
+        failures = 0
+        while not self._cancelled.is_set():
+            replay = self._client.replay(from_position=self.next_position,
+                                         unit_prefixes=self.unit_prefixes,
+                                         event_types=self.event_types, follow=self.follow,
+                                         mode=self.mode)
+            self._replay = replay
+            try:
+                for batch in replay.batches():
+                    failures, delays = 0, None
+                    self.next_position = batch.next_position
+                    yield batch
+                return
+            except LedgerError as error:
+                if self._cancelled.is_set():
+                    return
+                if error.code not in RESUMABLE_CODES:
+                    raise
+                failures += 1
+                if self.max_attempts is not None and failures >= self.max_attempts:
+                    raise
+                delays = delays or backoff_delays(self.initial_backoff_s, self.max_backoff_s)
+                delay = next(delays)
+                self.retries += 1
+                if self.on_retry is not None:
+                    self.on_retry(error, delay, self.next_position)
+                self._sleep(delay)
+            finally:
+                replay.cancel()
+
+
 def resilient_replay(client, from_position: int = 0, unit_prefixes: Iterable[str] = (),
                      event_types: Iterable[str] = (), follow: bool = True,
                      initial_backoff_s: float = 0.2, max_backoff_s: float = 10.0,
                      max_attempts: Optional[int] = None,
                      on_retry: Optional[Callable[[LedgerError, float, int], None]] = None,
-                     mode: str = "auto", sleep: Callable[[float], None] = time.sleep,
-                     ) -> Iterator[ReplayBatch]:
+                     mode: str = "auto", sleep: Optional[Callable[[float], None]] = None,
+                     ) -> ResilientReplay:
     """Like ``client.replay(...).batches()``, but survives disconnects.
 
     When the stream fails with UNAVAILABLE, RESOURCE_EXHAUSTED or a CANCELLED
@@ -232,30 +304,8 @@ def resilient_replay(client, from_position: int = 0, unit_prefixes: Iterable[str
     nothing is skipped. Other errors are raised as ``LedgerError``, as is the
     last one after ``max_attempts`` consecutive failures (None: retry forever).
     ``on_retry(error, delay_s, next_position)`` is called before each wait.
-    Without ``follow`` the generator ends once it has caught up.
+    Without ``follow`` the iteration ends once it has caught up. Returns a
+    ``ResilientReplay``: iterate over it; ``cancel()`` stops it from any thread.
     """
-    position = max(int(from_position), 1)
-    delays = None
-    failures = 0
-    while True:
-        replay = client.replay(from_position=position, unit_prefixes=unit_prefixes,
-                               event_types=event_types, follow=follow, mode=mode)
-        try:
-            for batch in replay.batches():
-                failures, delays = 0, None
-                position = batch.next_position
-                yield batch
-            return
-        except LedgerError as error:
-            if error.code not in RESUMABLE_CODES:
-                raise
-            failures += 1
-            if max_attempts is not None and failures >= max_attempts:
-                raise
-            delays = delays or backoff_delays(initial_backoff_s, max_backoff_s)
-            delay = next(delays)
-            if on_retry is not None:
-                on_retry(error, delay, position)
-            sleep(delay)
-        finally:
-            replay.cancel()
+    return ResilientReplay(client, from_position, unit_prefixes, event_types, follow,
+                           initial_backoff_s, max_backoff_s, max_attempts, on_retry, mode, sleep)

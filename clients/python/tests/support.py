@@ -62,12 +62,13 @@ class Ledgerd:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 30) -> "Ledgerd":
+    def start(self, timeout_s: float = 30, port: int = 0) -> "Ledgerd":
+        """Starts ledgerd on ``port`` (0: a free one, read from the port file)."""
         if os.path.exists(self.port_file):
             os.remove(self.port_file)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [self.binary, f"--data_dir={self.data_dir}", "--listen=127.0.0.1:0",
+            [self.binary, f"--data_dir={self.data_dir}", f"--listen=127.0.0.1:{port}",
              f"--port_file={self.port_file}", *self.extra_flags],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
@@ -89,6 +90,13 @@ class Ledgerd:
         with LedgerClient(self.address) as client:
             client.wait_ready(timeout_s)
         return self
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
 
     def stop(self, timeout_s: float = 30) -> None:
         if self.process is None:

@@ -20,7 +20,8 @@ import unittest
 
 import grpc
 
-from sakip_ledger import (LedgerError, ledger_pb2, proposed, sakip_event, stream_matches)
+from sakip_ledger import (LedgerClient, LedgerError, ledger_pb2, proposed, sakip_event,
+                          stream_matches)
 
 from support import EXAMPLES_DIR, LedgerdTestCase, skip_if_unimplemented, wait_until
 
@@ -150,6 +151,10 @@ class SubscriberEndToEndTest(LedgerdTestCase):
             appender.join(WAIT_S)
             self.assertIsNone(appender.error)
             self.assertFalse(appender.is_alive())
+            # One more matching event, appended while the last run follows live.
+            self.client.record_events([proposed(f"35.08.19-{YEAR}-final-{tag}", sakip_event(
+                "35.08.19", YEAR, strategic_goal_defined={"goal_id": f"SS-final-{tag}",
+                                                          "name": "Sasaran terakhir"}))])
 
             head = self.client.head().position
             expected = [(e.envelope.position, e.envelope.event_id)
@@ -163,14 +168,19 @@ class SubscriberEndToEndTest(LedgerdTestCase):
                        f"the subscriber's checkpoint to pass the head {head}")
             held = subscriber.held()
             self.assertEqual(held, expected)  # in order, once each, none missing, none foreign
+
+            def printed():
+                with open(subscriber.stdout_path) as out:
+                    return out.read()
+            # It prints each event after storing it: the last one shows up.
+            wait_until(lambda: f"#{expected[-1][0]} " in printed(), WAIT_S,
+                       "the subscriber to print the last event")
+            self.assertIn(expected[-1][1], printed())
             self.assertEqual(subscriber.terminate(), 0)
+            self.assertEqual(subscriber.held(), expected)
             self.assertEqual(subscriber.starts, 3)
             # Killed while appends went on, each time holding part of the events.
             self.assertTrue(all(count < len(expected) for _, count in kills), kills)
-            with open(subscriber.stdout_path) as out:
-                printed = out.read()
-            self.assertIn(f"#{expected[-1][0]} ", printed)
-            self.assertIn(expected[-1][1], printed)
             return held
         finally:
             appender.stop_requested.set()
@@ -182,6 +192,65 @@ class SubscriberEndToEndTest(LedgerdTestCase):
         self.assertTrue(any("35.08/catatan" in eid for _, eid in held))
         self.assertFalse(any("35.080/" in eid or "35.09" in eid or "35.10" in eid
                              for _, eid in held))
+
+    def test_resilient_replay_survives_a_server_restart(self):
+        """resilient_replay in this process, following 35.08 while ledgerd is
+        killed (SIGKILL) and started again on the same port: it reconnects
+        with backoff and delivers exactly the matching events once each."""
+        head_before = self.client.head().position
+        received, retries, errors = [], [], []
+        client = LedgerClient(self.ledgerd.address, timeout_s=5)
+        batches = client.resilient_replay(
+            from_position=1, unit_prefixes=[PREFIX], follow=True, initial_backoff_s=0.05,
+            max_backoff_s=0.5, on_retry=lambda error, delay, position: retries.append(
+                (error.code_name, position)))
+
+        def consume():
+            try:
+                for batch in batches:
+                    received.extend((e.envelope.position, e.envelope.event_id)
+                                    for e in batch.events)
+            except BaseException as error:  # reported by the test
+                errors.append(error)
+
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        try:
+            def caught_up_to(position):
+                return lambda: errors or (received and received[-1][0] >= position)
+            last_matching = max([p for p, _ in self.expected_log()] or [0])
+            wait_until(caught_up_to(last_matching), WAIT_S, "the replay to catch up")
+            self.assertLessEqual(last_matching, head_before)
+            appender = Appender(self.client, "restart", minimum=10)
+            appender.stop_requested.set()
+            appender.run()  # in this thread: 10 rounds
+            appender.check()
+            self.ledgerd.kill()
+            self.ledgerd.start(port=self.ledgerd.port)
+            self.client.close()
+            type(self).client = LedgerClient(self.ledgerd.address, timeout_s=20)
+            appender = Appender(self.client, "after-restart", minimum=10)
+            appender.stop_requested.set()
+            appender.run()
+            appender.check()
+            expected = self.expected_log()
+            wait_until(caught_up_to(expected[-1][0]), WAIT_S,
+                       "the replay to deliver the events appended after the restart")
+            self.assertEqual(errors, [])
+            self.assertEqual(received, expected)
+            self.assertTrue(retries, "the replay never saw the server go away")
+            self.assertTrue(all(code in ("UNAVAILABLE", "CANCELLED") for code, _ in retries),
+                            retries)
+        finally:
+            batches.cancel()
+            consumer.join(WAIT_S)
+            self.assertFalse(consumer.is_alive(), "cancel() did not end the replay")
+            self.assertEqual(errors, [])
+            client.close()
+
+    def expected_log(self):
+        return [(e.envelope.position, e.envelope.event_id) for e in self.client.read_log()
+                if stream_matches(e.envelope.stream_id, [PREFIX])]
 
     def test_server_replay_resumes_exactly_once(self):
         try:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import unittest
 from fractions import Fraction
 from unittest import mock
@@ -314,6 +315,15 @@ class ResilientReplayTest(unittest.TestCase):
         with self.assertRaises(LedgerError):
             self.run_replay(client, max_attempts=3)
         self.assertEqual(len(client.requests), 3)
+
+    def test_cancel_ends_a_backoff_wait_quietly(self):
+        client = FakeClient(self.log, [(0, grpc.StatusCode.UNAVAILABLE)] * 100)
+        replay = replay_module.resilient_replay(client, initial_backoff_s=60, max_backoff_s=60,
+                                                on_retry=lambda *args: replay.cancel())
+        started = time.monotonic()
+        self.assertEqual(list(replay), [])
+        self.assertLess(time.monotonic() - started, 5)  # did not wait the 30..60 s backoff
+        self.assertEqual((replay.retries, len(client.requests)), (1, 1))
 
     def test_backoff_delays(self):
         delays = replay_module.backoff_delays(0.1, 1.0, rng=lambda: 1.0)
