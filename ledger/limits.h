@@ -60,6 +60,25 @@ inline constexpr size_t kMaxGrpcSendBytes = 4 << 20;
 // with the default, about 0.5x with 128; docs/BENCHMARKS.md).
 inline constexpr int kGrpcMaxPollers = 128;
 
+// Stream ids per ListStreams page.
+inline constexpr size_t kMaxListStreams = 1000;
+
+// Audit (ledger/audit): history entries per page, the unit-years one history,
+// diff or late-entries request may fold, and the events one of them may fold
+// in all (a request past these is refused with a message naming the bound,
+// never answered partially).
+inline constexpr size_t kDefaultHistoryPageSize = 50;
+inline constexpr size_t kMaxHistoryPageSize = 1000;
+inline constexpr size_t kMaxAuditUnitYears = 2000;
+inline constexpr size_t kMaxAuditEvents = 2'000'000;
+// A replay sends a progress message (its next_position, no events) at least
+// this often while it scans events that do not match its filter.
+inline constexpr size_t kReplayProgressEveryScanned = 4096;
+// Events per replay message (and a message stops growing past kMaxPageBytes).
+inline constexpr size_t kReplayBatch = 256;
+// Unit prefixes, and event types, one replay may filter on.
+inline constexpr size_t kMaxReplayFilterValues = 64;
+
 // Recent events kept in memory for live subscribers. A subscriber that falls
 // further behind reads from disk instead; writers never wait for subscribers.
 inline constexpr size_t kRecentEventsCached = 65536;

@@ -7,15 +7,14 @@
 #include "ledger/integrity/chain_verifier.h"
 #include "ledger/limits.h"
 #include "ledger/sakip/sakip_ledger.h"
+#include "services/proto_convert.h"
 #include "services/status_mapping.h"
 
 namespace ledger::services {
 namespace {
 
 void ToProto(const RecordedEvent& event, bool include_stored_bytes, v1::RecordedEvent* out) {
-  *out->mutable_envelope() = event.envelope;
-  out->set_hash(event.hash);
-  if (include_stored_bytes) out->set_stored_bytes(event.stored_bytes);
+  RecordedEventToProto(event, include_stored_bytes, out);
 }
 
 void ToProto(const ReadPage& page, bool include_stored_bytes, v1::ReadResponse* out) {

@@ -11,6 +11,7 @@
 #include "ledger/domain/exact.h"
 #include "ledger/projections/reconciliation.h"
 #include "ledger/projections/report.h"
+#include "services/proto_convert.h"
 #include "services/status_mapping.h"
 
 namespace ledger::services {
@@ -18,9 +19,6 @@ namespace {
 
 namespace pb = ::sakip::v1;
 using projections::Figure;
-
-// Decimals of the presentations of every figure ("57,45", "1.077.194.452,00").
-constexpr int kPresentedDecimals = 2;
 
 std::vector<ProposedDomainEvent> FromProto(const pb::RecordEventsRequest& request) {
   std::vector<ProposedDomainEvent> events;
@@ -40,16 +38,7 @@ void ToProto(const AppendResult& result, pb::RecordEventsResponse* out) {
   out->set_already_recorded(result.already_recorded);
 }
 
-void ToProto(const Figure& figure, pb::Figure* out) {
-  out->set_present(figure.value.has_value());
-  if (figure.value) {
-    out->set_exact(figure.value->ToString());
-    out->set_plain(domain::FormatPlain(*figure.value, kPresentedDecimals));
-    out->set_indonesian(domain::FormatIndonesian(*figure.value, kPresentedDecimals));
-  }
-  out->set_formula(figure.formula);
-  for (const std::string& id : figure.event_ids) out->add_event_ids(id);
-}
+void ToProto(const Figure& figure, pb::Figure* out) { FigureToProto(figure, out); }
 
 void ToProto(const projections::QuarterFigures& figures, pb::QuarterFigures* out) {
   ToProto(figures.realization, out->mutable_realization());

@@ -11,6 +11,7 @@ namespace ledger::services {
 
 inline constexpr char kLedgerServiceName[] = "ledger.v1.LedgerService";
 inline constexpr char kReportServiceName[] = "sakip.v1.ReportService";
+inline constexpr char kAuditServiceName[] = "sakip.v1.AuditService";
 
 namespace {
 
@@ -18,6 +19,7 @@ void SetServing(grpc::HealthCheckServiceInterface* health, bool serving) {
   health->SetServingStatus("", serving);
   health->SetServingStatus(kLedgerServiceName, serving);
   health->SetServingStatus(kReportServiceName, serving);
+  health->SetServingStatus(kAuditServiceName, serving);
 }
 
 }  // namespace
@@ -31,6 +33,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   server->sakip_ = std::make_unique<SakipLedger>(log);
   server->report_service_ = std::make_unique<ReportServiceImpl>(log, server->sakip_.get(),
                                                                 options.service.local_actor);
+  server->audit_service_ = std::make_unique<AuditServiceImpl>(log, options.service.subscription_poll);
   size_t colon = options.listen_address.rfind(':');
   server->host_ = colon == std::string::npos ? options.listen_address
                                              : options.listen_address.substr(0, colon);
@@ -41,6 +44,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
                            &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->report_service_.get());
+  builder.RegisterService(server->audit_service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
   builder.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
@@ -61,6 +65,7 @@ void LedgerServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   SetServing(server_->GetHealthCheckService(), false);
   service_->BeginShutdown();
+  audit_service_->BeginShutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
 }

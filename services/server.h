@@ -1,5 +1,6 @@
 // A gRPC server around an EventLog: the LedgerService, the SAKIP
-// ReportService (over a SakipLedger the server owns, on the same log), health
+// ReportService (over a SakipLedger the server owns, on the same log), the
+// AuditService, health
 // checking and reflection. Used by ledgerd and by tests (port 0 picks a free port).
 //
 // Thread-safety: Start, then Shutdown once from any thread; port() anytime.
@@ -14,6 +15,7 @@
 #include "grpcpp/server.h"
 #include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/event_log.h"
+#include "services/audit_service.h"
 #include "services/ledger_service.h"
 #include "services/report_service.h"
 
@@ -45,6 +47,7 @@ class LedgerServer {
   std::unique_ptr<LedgerServiceImpl> service_;
   std::unique_ptr<SakipLedger> sakip_;
   std::unique_ptr<ReportServiceImpl> report_service_;
+  std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 };

@@ -87,6 +87,12 @@ struct ReadPage {
   bool end_of_range = true;
 };
 
+// Stream ids in byte order.
+struct StreamList {
+  std::vector<std::string> stream_ids;
+  std::string next_after;  // pass as start_after for the next page; empty at the end
+};
+
 struct Head {
   uint64_t position = 0;  // 0: the log is empty
   std::string hash;       // genesis hash when empty
@@ -147,6 +153,11 @@ class EventLog {
   virtual absl::StatusOr<ReadPage> ReadAll(uint64_t from_position, Direction direction,
                                            size_t max_count) = 0;
   virtual absl::StatusOr<RecordedEvent> GetEvent(std::string_view event_id) = 0;
+  // The streams whose id starts with `prefix` and that have an acknowledged
+  // event, in byte order, after `start_after` (empty: from the first).
+  virtual absl::StatusOr<StreamList> ListStreams(std::string_view prefix,
+                                                 std::string_view start_after,
+                                                 size_t max_count) = 0;
   // The last position recorded at or before `at`; 0 if none.
   virtual absl::StatusOr<uint64_t> PositionAt(absl::Time at) = 0;
 

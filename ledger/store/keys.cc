@@ -58,6 +58,19 @@ std::string StreamUpperBound(std::string_view stream_id) {
   return key;
 }
 
+std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty()) {
+    unsigned char last = static_cast<unsigned char>(bound.back());
+    if (last != 0xFF) {
+      bound.back() = static_cast<char>(last + 1);
+      return bound;
+    }
+    bound.pop_back();
+  }
+  return std::nullopt;
+}
+
 std::optional<StreamKeyParts> ParseStreamKey(std::string_view key) {
   if (key.size() < 10) return std::nullopt;
   size_t separator = key.size() - 9;

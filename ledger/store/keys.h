@@ -59,6 +59,10 @@ struct StreamKeyParts {
   uint64_t version;
 };
 std::optional<StreamKeyParts> ParseStreamKey(std::string_view key);
+// The smallest key above every key that starts with `prefix` (an exclusive
+// upper bound for a prefix scan); nullopt when there is none (empty prefix or
+// all 0xFF bytes: scan to the end).
+std::optional<std::string> PrefixUpperBound(std::string_view prefix);
 std::string PositionValue(uint64_t position);
 std::optional<uint64_t> ParsePositionValue(std::string_view value);
 

@@ -46,6 +46,17 @@ TEST(KeysTest, StreamKeysKeepEachStreamContiguousAndSorted) {
   EXPECT_LT(StreamKey("35.08.19/2024", 9), StreamKey("35.08.19/2025", 1));
 }
 
+TEST(KeysTest, PrefixUpperBoundIsAboveEveryKeyWithThePrefix) {
+  ASSERT_TRUE(PrefixUpperBound("35.08").has_value());
+  EXPECT_EQ(*PrefixUpperBound("35.08"), "35.09");
+  EXPECT_LT(StreamKey("35.08.19/2024", ~0ull), *PrefixUpperBound("35.08"));
+  EXPECT_LT(StreamKey("35.08", ~0ull), *PrefixUpperBound("35.08"));
+  EXPECT_GT(StreamKey("35.09/2024", 1), *PrefixUpperBound("35.08") + std::string(1, '\0'));
+  EXPECT_EQ(*PrefixUpperBound(std::string("a\xff\xff", 3)), "b");
+  EXPECT_FALSE(PrefixUpperBound("").has_value());
+  EXPECT_FALSE(PrefixUpperBound(std::string(2, '\xff')).has_value());
+}
+
 TEST(KeysTest, IdValueRoundTrips) {
   IdEntry entry{17, 3, std::string(32, 'x')};
   auto parsed = ParseIdValue(IdValue(entry));

@@ -180,6 +180,8 @@ class RocksEventLog final : public ClosableEventLog {
   absl::StatusOr<ReadPage> ReadAll(uint64_t from_position, Direction direction,
                                    size_t max_count) override;
   absl::StatusOr<RecordedEvent> GetEvent(std::string_view event_id) override;
+  absl::StatusOr<StreamList> ListStreams(std::string_view prefix, std::string_view start_after,
+                                         size_t max_count) override;
   absl::StatusOr<uint64_t> PositionAt(absl::Time at) override;
   Head GetHead() override;
   WriteState GetWriteState() override;
@@ -948,6 +950,47 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from_position, Directio
   page.end_of_range = forward ? last == head : last == 1;
   page.next_from = page.end_of_range ? 0 : (forward ? last + 1 : last - 1);
   return page;
+}
+
+// One Seek per stream: the first key of a stream is its version 1 (whose
+// position says whether the stream is acknowledged yet), and the next stream
+// starts at StreamUpperBound of this one.
+absl::StatusOr<StreamList> RocksEventLog::ListStreams(std::string_view prefix,
+                                                      std::string_view start_after,
+                                                      size_t max_count) {
+  if (prefix.size() > limits::kMaxStreamIdBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("prefix: longer than ",
+                                                   limits::kMaxStreamIdBytes, " bytes"));
+  }
+  const uint64_t head = PublishedHeadPosition();
+  const size_t page_size = std::clamp<size_t>(max_count, 1, limits::kMaxListStreams);
+  std::string lower(prefix);
+  const std::optional<std::string> upper = keys::PrefixUpperBound(prefix);
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::Slice upper_slice;
+  if (upper.has_value()) upper_slice = rocksdb::Slice(*upper);
+  rocksdb::ReadOptions read_options = LedgerReadOptions();
+  read_options.iterate_lower_bound = &lower_slice;
+  if (upper.has_value()) read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, streams_));
+  it->Seek(start_after.empty() ? lower : keys::StreamUpperBound(start_after));
+  StreamList list;
+  while (it->Valid()) {
+    std::optional<keys::StreamKeyParts> parts = keys::ParseStreamKey(it->key().ToStringView());
+    std::optional<uint64_t> position = keys::ParsePositionValue(it->value().ToStringView());
+    if (!parts || !position) return absl::DataLossError("a stream index entry is malformed");
+    std::string stream_id(parts->stream_id);
+    if (parts->version == 1 && *position <= head) {
+      if (list.stream_ids.size() == page_size) {
+        list.next_after = list.stream_ids.back();
+        break;
+      }
+      list.stream_ids.push_back(stream_id);
+    }
+    it->Seek(keys::StreamUpperBound(stream_id));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "listing streams"));
+  return list;
 }
 
 absl::StatusOr<ReadPage> RocksEventLog::ReadStream(std::string_view stream_id,

@@ -125,6 +125,33 @@ TEST_F(RocksEventLogTest, AppendFillsTheEnvelopeAndChainsHashes) {
   EXPECT_EQ(head.hash, events[1].hash);
 }
 
+TEST_F(RocksEventLogTest, ListStreamsByPrefixInByteOrderAndPaged) {
+  for (const char* stream : {"35.09.01/2024", "35.08.19/2024", "35.08/2024", "35.08.19/2025",
+                             "35.080/2024", "other"}) {
+    MustAppend(Request(stream, ExpectedVersion::Any(), {Event(absl::StrCat("e-", stream))}));
+  }
+  MustAppend(Request("35.08.19/2024", ExpectedVersion::Any(), {Event("second")}));
+  auto list = log_->ListStreams("35.08", "", 100);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->stream_ids, (std::vector<std::string>{"35.08.19/2024", "35.08.19/2025",
+                                                        "35.08/2024", "35.080/2024"}));
+  EXPECT_EQ(list->next_after, "");
+  auto first = log_->ListStreams("35.08", "", 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->stream_ids, (std::vector<std::string>{"35.08.19/2024", "35.08.19/2025"}));
+  auto rest = log_->ListStreams("35.08", first->next_after, 2);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->stream_ids, (std::vector<std::string>{"35.08/2024", "35.080/2024"}));
+  auto all = log_->ListStreams("", "", 100);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->stream_ids.size(), 6u);
+  auto none = log_->ListStreams("36", "", 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->stream_ids.empty());
+  EXPECT_THAT(log_->ListStreams(std::string(200, 'x'), "", 10).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("prefix")));
+}
+
 TEST_F(RocksEventLogTest, MultiEventAppendIsContiguous) {
   MustAppend(Request("a", ExpectedVersion::Any(), {Event("a1")}));
   AppendResult result =

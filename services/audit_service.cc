@@ -1,0 +1,192 @@
+// AuditService: protos <-> ledger/audit (see audit_service.h).
+#include "services/audit_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/audit/replay.h"
+#include "services/proto_convert.h"
+#include "services/status_mapping.h"
+
+namespace ledger::services {
+namespace {
+
+namespace pb = ::sakip::v1;
+
+absl::StatusOr<audit::Moment> FromProto(const pb::Moment& moment, std::string_view field) {
+  switch (moment.at_case()) {
+    case pb::Moment::kPosition: return audit::Moment{AsOf::Position(moment.position()), ""};
+    case pb::Moment::kAtMicros:
+      if (moment.at_micros() < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(std::string(field), ".at_micros: must not be negative"));
+      }
+      return audit::Moment{AsOf::Time(absl::FromUnixMicros(moment.at_micros())), ""};
+    case pb::Moment::kSubmissionOfReport:
+      if (moment.submission_of_report().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(std::string(field), ".submission_of_report: must name a report"));
+      }
+      return audit::Moment::Submission(moment.submission_of_report());
+    case pb::Moment::AT_NOT_SET: break;
+  }
+  return audit::Moment{};
+}
+
+void ToProto(const audit::HistoryEntry& entry, pb::HistoryEntry* out) {
+  out->set_position(entry.position);
+  out->set_event_id(entry.event_id);
+  out->set_event_type(entry.event_type);
+  out->set_unit_code(entry.unit_code);
+  out->set_fiscal_year(entry.fiscal_year);
+  out->set_actor(entry.actor);
+  out->set_recorded_at_micros(absl::ToUnixMicros(entry.recorded_at));
+  out->set_quarter(entry.quarter);
+  for (const std::string& subject : entry.subjects) out->add_subjects(subject);
+  out->set_summary(entry.summary);
+  for (const audit::ValueChange& change : entry.changes) {
+    pb::Change* changed = out->add_changes();
+    changed->set_field(change.field);
+    changed->set_old_value(change.old_value);
+    changed->set_new_value(change.new_value);
+  }
+  out->set_reason(entry.reason);
+  out->set_refers_to_event_id(entry.refers_to_event_id);
+  out->set_correlation_id(entry.correlation_id);
+  out->set_causation_id(entry.causation_id);
+}
+
+void ToProto(const audit::FigureChange& change, pb::FigureChange* out) {
+  out->set_key(change.key);
+  if (change.before) FigureToProto(*change.before, out->mutable_before());
+  if (change.after) FigureToProto(*change.after, out->mutable_after());
+  for (const audit::HistoryEntry& entry : change.events) ToProto(entry, out->add_events());
+}
+
+absl::StatusOr<audit::HistoryQuery> FromProto(const pb::GetHistoryRequest& request) {
+  if (request.page_size() < 0) return absl::InvalidArgumentError("page_size: must not be negative");
+  if (request.from_micros() < 0) return absl::InvalidArgumentError("from_micros: must not be negative");
+  if (request.to_micros() < 0) return absl::InvalidArgumentError("to_micros: must not be negative");
+  audit::HistoryQuery query;
+  query.unit_code = request.unit_code();
+  query.fiscal_years.assign(request.fiscal_years().begin(), request.fiscal_years().end());
+  query.subject = request.subject();
+  query.actor = request.actor();
+  query.event_types.assign(request.event_types().begin(), request.event_types().end());
+  if (request.from_micros() != 0) query.from = absl::FromUnixMicros(request.from_micros());
+  if (request.to_micros() != 0) query.to = absl::FromUnixMicros(request.to_micros());
+  query.newest_first = request.newest_first();
+  query.page_size = static_cast<size_t>(request.page_size());
+  query.page_token = request.page_token();
+  return query;
+}
+
+}  // namespace
+
+grpc::Status AuditServiceImpl::GetHistory(grpc::ServerContext*, const pb::GetHistoryRequest* request,
+                                          pb::GetHistoryResponse* response) {
+  absl::StatusOr<audit::HistoryQuery> query = FromProto(*request);
+  if (!query.ok()) return ToGrpcStatus(query.status());
+  absl::StatusOr<audit::HistoryPage> page = audit_.History(*query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const audit::HistoryEntry& entry : page->entries) ToProto(entry, response->add_entries());
+  response->set_next_page_token(page->next_page_token);
+  response->set_as_of_position(page->as_of_position);
+  response->set_total_matching(static_cast<int32_t>(page->total_matching));
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::ExplainFigure(grpc::ServerContext*, const pb::ExplainFigureRequest* request,
+                                             pb::ExplainFigureResponse* response) {
+  absl::StatusOr<audit::Moment> as_of = FromProto(request->as_of(), "as_of");
+  if (!as_of.ok()) return ToGrpcStatus(as_of.status());
+  absl::StatusOr<audit::FigureExplanation> explanation =
+      audit_.Explain(request->unit_code(), request->fiscal_year(), request->quarter(), request->key(), *as_of);
+  if (!explanation.ok()) return ToGrpcStatus(explanation.status());
+  response->set_key(explanation->key);
+  FigureToProto(explanation->figure, response->mutable_figure());
+  response->set_as_of_position(explanation->as_of_position);
+  for (const audit::FigureInput& input : explanation->inputs) {
+    pb::FigureInput* out = response->add_inputs();
+    ToProto(input.entry, out->mutable_event());
+    out->set_in_force(input.in_force);
+    out->set_replaced_by_event_id(input.replaced_by_event_id);
+  }
+  for (const std::string& key : explanation->depends_on) response->add_depends_on(key);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::DiffReport(grpc::ServerContext*, const pb::DiffReportRequest* request,
+                                          pb::DiffReportResponse* response) {
+  if (!request->has_from()) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "from: is required (a position, a time, or submission_of_report for the report as published)"));
+  }
+  absl::StatusOr<audit::Moment> from = FromProto(request->from(), "from");
+  if (!from.ok()) return ToGrpcStatus(from.status());
+  absl::StatusOr<audit::Moment> to = FromProto(request->to(), "to");
+  if (!to.ok()) return ToGrpcStatus(to.status());
+  absl::StatusOr<audit::ReportDiff> diff =
+      audit_.Diff(request->unit_code(), request->fiscal_year(), request->quarter(), *from, *to);
+  if (!diff.ok()) return ToGrpcStatus(diff.status());
+  response->set_from_position(diff->from_position);
+  response->set_to_position(diff->to_position);
+  response->set_figures_compared(static_cast<int32_t>(diff->figures_compared));
+  for (const audit::FigureChange& change : diff->changes) ToProto(change, response->add_changes());
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::ListLateEntries(grpc::ServerContext*, const pb::ListLateEntriesRequest* request,
+                                               pb::ListLateEntriesResponse* response) {
+  absl::StatusOr<audit::Moment> as_of = FromProto(request->as_of(), "as_of");
+  if (!as_of.ok()) return ToGrpcStatus(as_of.status());
+  absl::StatusOr<audit::LateEntries> late =
+      audit_.ListLateEntries(request->unit_code(), request->fiscal_year(), *as_of);
+  if (!late.ok()) return ToGrpcStatus(late.status());
+  response->set_as_of_position(late->as_of_position);
+  response->set_reports_checked(static_cast<int32_t>(late->reports_checked));
+  for (const audit::LateReport& report : late->reports) {
+    pb::LateReport* out = response->add_reports();
+    out->set_unit_code(report.unit_code);
+    out->set_fiscal_year(report.fiscal_year);
+    out->set_report_id(report.report_id);
+    out->set_quarter(report.quarter);
+    out->set_submitted_position(report.submitted_position);
+    out->set_submitted_at_micros(absl::ToUnixMicros(report.submitted_at));
+    for (const audit::FigureChange& change : report.changes) ToProto(change, out->add_changes());
+    for (const audit::HistoryEntry& entry : report.late_events) ToProto(entry, out->add_late_events());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::Replay(grpc::ServerContext* context, const pb::ReplayRequest* request,
+                                      grpc::ServerWriter<pb::ReplayResponse>* writer) {
+  audit::ReplayFilter filter;
+  filter.unit_prefixes.assign(request->unit_prefixes().begin(), request->unit_prefixes().end());
+  filter.event_types.assign(request->event_types().begin(), request->event_types().end());
+  absl::StatusOr<std::unique_ptr<audit::FilteredReplay>> replay =
+      audit::FilteredReplay::Start(log_, request->from_position(), std::move(filter), request->follow());
+  if (!replay.ok()) return ToGrpcStatus(replay.status());
+  while (!context->IsCancelled() && !shutting_down_.load()) {
+    absl::StatusOr<std::optional<audit::ReplayChunk>> chunk = (*replay)->Next(absl::Now() + replay_poll_);
+    if (!chunk.ok()) return ToGrpcStatus(chunk.status());
+    if (!chunk->has_value()) continue;
+    pb::ReplayResponse response;
+    for (const RecordedEvent& event : (*chunk)->events) {
+      RecordedEventToProto(event, request->include_stored_bytes(), response.add_events());
+    }
+    response.set_next_position((*chunk)->next_position);
+    response.set_head_position((*replay)->head_at_start());
+    response.set_caught_up((*chunk)->caught_up);
+    if (!writer->Write(response)) return grpc::Status::OK;  // the client went away
+    if ((*chunk)->end) return grpc::Status::OK;
+  }
+  if (shutting_down_.load()) {
+    return ToGrpcStatus(absl::UnavailableError(absl::StrCat(
+        "the server is shutting down; resume from position ", (*replay)->next_position())));
+  }
+  return grpc::Status::CANCELLED;
+}
+
+}  // namespace ledger::services
