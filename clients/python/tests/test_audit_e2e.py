@@ -217,9 +217,16 @@ class AuditEndToEndTest(CorrectedReferenceLedger):
         self.assertEqual([(i.event.event_id, i.in_force) for i in published.inputs],
                          [(ORIGINAL_ID, True)])
 
+        # The year-end capaian depends on the year-end realization (and the
+        # target), which depends on the corrected TW I realization.
         capaian = self.audit(self.client.explain, UNIT, YEAR, 2,
                              "indicator/IKU-1/year_end/capaian")
-        self.assertIn(KEY, capaian.depends_on)
+        self.assertIn("indicator/IKU-1/year_end/realization", capaian.depends_on)
+        self.assertIn("indicator/IKU-1/target", capaian.depends_on)
+        year_end = self.audit(self.client.explain, UNIT, YEAR, 2,
+                              "indicator/IKU-1/year_end/realization")
+        self.assertIn(KEY, year_end.depends_on)
+        self.assertIn(CORRECTION_ID, [i.event.event_id for i in year_end.inputs])
 
     def test_diff_from_submission_to_now_is_exactly_the_changed_figures(self):
         diff = self.audit(self.client.diff, UNIT, YEAR, 2, SubmissionOf(REPORT_ID))
