@@ -1,0 +1,53 @@
+"""sakip_ledger: a small Python client of the SAKIP audit ledger (ledgerd).
+
+    from sakip_ledger import LedgerClient, SubmissionOf, WIB
+
+    with LedgerClient("127.0.0.1:7070") as client:
+        print(client.head().position)
+
+Modules: ``client`` (LedgerClient: LedgerService, ReportService,
+AuditService), ``replay`` (resumable filtered replay), ``events`` (decoding
+and building SAKIP events, figure keys), ``numbers`` (exact figures,
+Indonesian formatting), ``times`` (epoch microseconds, WIB), ``errors``
+(LedgerError). The generated stubs (``ledger.v1``, ``sakip.v1``) must be on
+``sys.path``: see docs/INTEGRATORS.md.
+"""
+
+from ._stubs import (  # noqa: F401  (re-exported for convenience)
+    audit_service_pb2,
+    event_pb2,
+    events_pb2,
+    ledger_pb2,
+    report_service_pb2,
+)
+from .client import DEFAULT_ADDRESS, LedgerClient, SubmissionOf, to_moment
+from .errors import LedgerError
+from .events import (
+    SAKIP_CONTENT_TYPE,
+    changed_figure_keys,
+    decode_sakip,
+    describe_event,
+    event_to_dict,
+    index_figures,
+    is_sakip,
+    parse_interchange_line,
+    proposed,
+    read_interchange,
+    sakip_case,
+    sakip_event,
+    stream_matches,
+    unit_is_under,
+)
+from .numbers import figure_fraction, figure_text, format_id, format_plain, format_rupiah, to_fraction
+from .replay import Replay, ReplayBatch, ResilientReplay, resilient_replay
+from .times import WIB, format_wib, from_micros, parse_moment_text, to_micros
+
+__all__ = [
+    "DEFAULT_ADDRESS", "LedgerClient", "LedgerError", "Replay", "ReplayBatch", "ResilientReplay", "SubmissionOf",
+    "SAKIP_CONTENT_TYPE", "WIB", "changed_figure_keys", "decode_sakip", "describe_event",
+    "event_to_dict", "figure_fraction", "figure_text", "format_id", "format_plain",
+    "format_rupiah", "format_wib", "from_micros", "index_figures", "is_sakip",
+    "parse_interchange_line", "parse_moment_text", "proposed", "read_interchange",
+    "resilient_replay", "sakip_case", "sakip_event", "stream_matches", "to_fraction",
+    "to_micros", "to_moment", "unit_is_under",
+]
