@@ -20,6 +20,7 @@
 #include "sakip/v1/audit_service.grpc.pb.h"
 #include "sakip/v1/report_service.grpc.pb.h"
 #include "services/server.h"
+#include "tests/support/in_process_ledger.h"
 #include "tests/support/ledgerd_process.h"
 
 namespace ledger {
@@ -27,25 +28,14 @@ namespace {
 
 namespace pb = ::sakip::v1;
 namespace reference = ::ledger::projections::testing;
-using ::ledger::testing::InsecureChannel;
+using ::ledger::testing::GrpcIs;
+using ::ledger::testing::GrpcOk;
 using ::ledger::testing::IsOk;
 using ::ledger::testing::SetDeadline;
-using ::ledger::testing::TempDir;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kRpcTimeout = absl::Seconds(20);
 constexpr char kOriginalQ1[] = "klakah-2024-0042";
-
-MATCHER_P2(GrpcIs, code, message_matcher, "") {
-  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
-  return arg.error_code() == code &&
-         ::testing::ExplainMatchResult(message_matcher, arg.error_message(), result_listener);
-}
-
-MATCHER(GrpcOk, "") {
-  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
-  return arg.ok();
-}
 
 pb::ProposedSakipEvent Proposed(const std::string& event_id, const std::string& unit = reference::kKlakahUnitCode) {
   pb::ProposedSakipEvent proposed;
@@ -58,27 +48,9 @@ pb::ProposedSakipEvent Proposed(const std::string& event_id, const std::string& 
 class AuditServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RocksEventLogOptions options;
-    options.data_dir = dir_.Sub("ledger");
-    auto log = OpenRocksEventLog(options);
-    ASSERT_THAT(log.status(), IsOk());
-    log_ = *std::move(log);
-    services::ServerOptions server_options;
-    server_options.listen_address = "127.0.0.1:0";
-    server_options.service.local_actor = "test:audit";
-    server_options.service.subscription_poll = absl::Milliseconds(50);
-    auto server = services::LedgerServer::Start(log_.get(), server_options);
-    ASSERT_THAT(server.status(), IsOk());
-    server_ = *std::move(server);
-    channel_ = InsecureChannel(server_->address());
-    reports_ = pb::ReportService::NewStub(channel_);
-    audit_ = pb::AuditService::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Seconds(2));
-    server_.reset();
-    if (log_) log_->Close();
+    ASSERT_THAT(ledger_.Start("test:audit"), IsOk());
+    reports_ = pb::ReportService::NewStub(ledger_.channel());
+    audit_ = pb::AuditService::NewStub(ledger_.channel());
   }
 
   grpc::Status Record(const std::vector<pb::ProposedSakipEvent>& events) {
@@ -115,10 +87,7 @@ class AuditServiceTest : public ::testing::Test {
     ASSERT_THAT(Record({disposition}), GrpcOk());
   }
 
-  TempDir dir_;
-  std::unique_ptr<ClosableEventLog> log_;
-  std::unique_ptr<services::LedgerServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
+  ::ledger::testing::InProcessLedger ledger_;
   std::unique_ptr<pb::ReportService::Stub> reports_;
   std::unique_ptr<pb::AuditService::Stub> audit_;
 };
@@ -318,7 +287,7 @@ TEST_F(AuditServiceTest, AFilteredSubscriberResumesWithNoGapAndNoDuplicate) {
   EXPECT_GT(connections, 2);
   // The truth: every event of the log under 35.08, in order.
   std::vector<uint64_t> expected;
-  auto page = log_->ReadAll(1, Direction::kForward, 1000);
+  auto page = ledger_.log()->ReadAll(1, Direction::kForward, 1000);
   ASSERT_TRUE(page.ok());
   for (const RecordedEvent& event : page->events) {
     if (event.envelope.stream_id().starts_with("35.08.")) expected.push_back(event.envelope.position());

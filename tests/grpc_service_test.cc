@@ -24,6 +24,7 @@
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/testing/temp_dir.h"
 #include "services/server.h"
+#include "tests/support/in_process_ledger.h"
 #include "tests/support/ledgerd_process.h"
 #ifdef LEDGER_TEST_HAVE_HEALTH_PROTO
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -37,24 +38,14 @@ using ::ledger::testing::IsOk;
 using ::ledger::testing::MakeEvent;
 using ::ledger::testing::SetDeadline;
 using ::ledger::testing::TempDir;
+using ::ledger::testing::GrpcIs;
+using ::ledger::testing::GrpcOk;
 using ::testing::HasSubstr;
 
 constexpr char kActor[] = "test:grpc";
 constexpr absl::Duration kRpcTimeout = absl::Seconds(20);
 
 enum class Expect { kAny, kNoStream, kExact, kMissing, kKindNotSet };
-
-// EXPECT_THAT(status, GrpcIs(grpc::StatusCode::ABORTED, HasSubstr("expected_version")))
-MATCHER_P2(GrpcIs, code, message_matcher, "") {
-  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
-  return arg.error_code() == code &&
-         ::testing::ExplainMatchResult(message_matcher, arg.error_message(), result_listener);
-}
-
-MATCHER(GrpcOk, "") {
-  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
-  return arg.ok();
-}
 
 class GrpcServiceTest : public ::testing::Test {
  protected:

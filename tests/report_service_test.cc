@@ -17,6 +17,7 @@
 #include "ledger/testing/temp_dir.h"
 #include "sakip/v1/report_service.grpc.pb.h"
 #include "services/server.h"
+#include "tests/support/in_process_ledger.h"
 #include "tests/support/ledgerd_process.h"
 #ifdef LEDGER_TEST_HAVE_HEALTH_PROTO
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -27,25 +28,14 @@ namespace {
 
 namespace pb = ::sakip::v1;
 namespace reference = ::ledger::projections::testing;
-using ::ledger::testing::InsecureChannel;
+using ::ledger::testing::GrpcIs;
+using ::ledger::testing::GrpcOk;
 using ::ledger::testing::IsOk;
 using ::ledger::testing::SetDeadline;
-using ::ledger::testing::TempDir;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kRpcTimeout = absl::Seconds(20);
 constexpr size_t kBatchSize = 100;  // events per RecordEvents, as ledgerctl import sends them
-
-MATCHER_P2(GrpcIs, code, message_matcher, "") {
-  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
-  return arg.error_code() == code &&
-         ::testing::ExplainMatchResult(message_matcher, arg.error_message(), result_listener);
-}
-
-MATCHER(GrpcOk, "") {
-  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
-  return arg.ok();
-}
 
 pb::ProposedSakipEvent ToProposed(const projections::DomainEvent& event) {
   pb::ProposedSakipEvent proposed;
@@ -77,26 +67,9 @@ pb::ProposedSakipEvent Realization(const std::string& event_id, const std::strin
 class ReportServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RocksEventLogOptions options;
-    options.data_dir = dir_.Sub("ledger");
-    auto log = OpenRocksEventLog(options);
-    ASSERT_THAT(log.status(), IsOk());
-    log_ = *std::move(log);
-    services::ServerOptions server_options;
-    server_options.listen_address = "127.0.0.1:0";
-    server_options.service.local_actor = "test:report";
-    auto server = services::LedgerServer::Start(log_.get(), server_options);
-    ASSERT_THAT(server.status(), IsOk());
-    server_ = *std::move(server);
-    channel_ = InsecureChannel(server_->address());
-    reports_ = pb::ReportService::NewStub(channel_);
-    ledger_ = v1::LedgerService::NewStub(channel_);
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown(absl::Seconds(2));
-    server_.reset();
-    if (log_) log_->Close();
+    ASSERT_THAT(served_.Start("test:report"), IsOk());
+    reports_ = pb::ReportService::NewStub(served_.channel());
+    ledger_ = v1::LedgerService::NewStub(served_.channel());
   }
 
   grpc::Status Record(const std::vector<pb::ProposedSakipEvent>& events,
@@ -151,10 +124,7 @@ class ReportServiceTest : public ::testing::Test {
     return head.position();
   }
 
-  TempDir dir_;
-  std::unique_ptr<ClosableEventLog> log_;
-  std::unique_ptr<services::LedgerServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
+  ::ledger::testing::InProcessLedger served_;
   std::unique_ptr<pb::ReportService::Stub> reports_;
   std::unique_ptr<v1::LedgerService::Stub> ledger_;
 };
@@ -436,7 +406,7 @@ TEST_F(ReportServiceTest, TheRawLogRefusesSakipEventsThatBypassValidation) {
 
 TEST_F(ReportServiceTest, HealthCheckServesTheReportService) {
 #ifdef LEDGER_TEST_HAVE_HEALTH_PROTO
-  auto health = grpc::health::v1::Health::NewStub(channel_);
+  auto health = grpc::health::v1::Health::NewStub(served_.channel());
   grpc::ClientContext context;
   SetDeadline(&context, kRpcTimeout);
   grpc::health::v1::HealthCheckRequest request;

@@ -1,0 +1,28 @@
+#include "tests/support/in_process_ledger.h"
+
+#include "tests/support/ledgerd_process.h"
+#include "ledger/util/status_macros.h"
+
+namespace ledger::testing {
+
+absl::Status InProcessLedger::Start(const std::string& actor, absl::Duration subscription_poll) {
+  RocksEventLogOptions options;
+  options.data_dir = dir_.Sub("ledger");
+  ASSIGN_OR_RETURN(log_, OpenRocksEventLog(options));
+  services::ServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  server_options.service.local_actor = actor;
+  server_options.service.subscription_poll = subscription_poll;
+  ASSIGN_OR_RETURN(server_, services::LedgerServer::Start(log_.get(), server_options));
+  channel_ = InsecureChannel(server_->address());
+  return absl::OkStatus();
+}
+
+void InProcessLedger::Stop() {
+  if (server_) server_->Shutdown(absl::Seconds(2));
+  server_.reset();
+  if (log_) log_->Close();
+  log_.reset();
+}
+
+}  // namespace ledger::testing

@@ -1,0 +1,56 @@
+// Test support for cross-layer gRPC tests: a RocksDB event log in a temporary
+// directory served by an in-process LedgerServer on 127.0.0.1:0, a channel to
+// it, and matchers for grpc::Status.
+//
+// Thread-safety: used from the test's thread; the server serves concurrently.
+#ifndef TESTS_SUPPORT_IN_PROCESS_LEDGER_H_
+#define TESTS_SUPPORT_IN_PROCESS_LEDGER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpcpp/channel.h"
+#include "ledger/store/rocks_event_log.h"
+#include "ledger/testing/temp_dir.h"
+#include "services/server.h"
+
+namespace ledger::testing {
+
+// EXPECT_THAT(status, GrpcIs(grpc::StatusCode::ABORTED, HasSubstr("expected_version")))
+MATCHER_P2(GrpcIs, code, message_matcher, "") {
+  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
+  return arg.error_code() == code &&
+         ::testing::ExplainMatchResult(message_matcher, arg.error_message(), result_listener);
+}
+
+MATCHER(GrpcOk, "") {
+  *result_listener << "status is " << arg.error_code() << ": " << arg.error_message();
+  return arg.ok();
+}
+
+class InProcessLedger {
+ public:
+  ~InProcessLedger() { Stop(); }
+
+  // Opens the log and starts the server; `actor` is recorded on every write.
+  absl::Status Start(const std::string& actor, absl::Duration subscription_poll = absl::Milliseconds(50));
+  // Shuts the server down (2 s of grace), then closes the log. Idempotent.
+  void Stop();
+
+  ClosableEventLog* log() const { return log_.get(); }
+  services::LedgerServer* server() const { return server_.get(); }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ClosableEventLog> log_;
+  std::unique_ptr<services::LedgerServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace ledger::testing
+
+#endif  // TESTS_SUPPORT_IN_PROCESS_LEDGER_H_
