@@ -101,6 +101,21 @@ absl::StatusOr<MerkleFrontier> MerkleFrontier::Parse(std::string_view bytes) {
   return frontier;
 }
 
+absl::StatusOr<std::string> SparseNodeSource::PerfectNode(int level, uint64_t index) {
+  if (level >= kStoredNodeLevel) return stored_(level, index);
+  const uint64_t width = uint64_t{1} << level;
+  ASSIGN_OR_RETURN(std::vector<std::string> hashes, leaf_hashes_(index * width, (index + 1) * width));
+  if (hashes.size() != width) {
+    return absl::DataLossError(absl::StrCat("merkle: ", hashes.size(), " leaf hashes for node ", level, "/", index));
+  }
+  // Pairs up each level in place: after round r, hashes[i] for i < width >> r
+  // holds the node of level r.
+  for (uint64_t count = width; count > 1; count /= 2) {
+    for (uint64_t i = 0; i < count / 2; ++i) hashes[i] = NodeHash(hashes[2 * i], hashes[2 * i + 1]);
+  }
+  return std::move(hashes[0]);
+}
+
 absl::StatusOr<std::string> RangeHash(NodeSource& source, uint64_t begin, uint64_t end) {
   if (end <= begin) {
     return absl::InvalidArgumentError(absl::StrCat("range [", begin, ", ", end, ") is empty"));

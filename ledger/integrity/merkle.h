@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace ledger::merkle {
@@ -77,6 +78,31 @@ class NodeSource {
  public:
   virtual ~NodeSource() = default;
   virtual absl::StatusOr<std::string> PerfectNode(int level, uint64_t index) = 0;
+};
+
+// A NodeSource for a store that keeps only the perfect nodes at levels
+// >= kStoredNodeLevel (one node per 16 leaves: a sixteenth of a write per
+// event instead of one or two) and computes the lower ones from the leaf
+// hashes, which it derives from what the log already holds (the events'
+// hashes). A proof then reads O(log n) stored nodes and at most
+// 2^kStoredNodeLevel leaves per lower node it needs.
+inline constexpr int kStoredNodeLevel = 4;
+
+// Which nodes a frontier completes that a sparse store keeps.
+inline bool IsStoredNode(const Node& node) { return node.level >= kStoredNodeLevel; }
+
+class SparseNodeSource : public NodeSource {
+ public:
+  // `stored(level, index)` for levels >= kStoredNodeLevel; `leaf_hashes(begin,
+  // end)` the leaf hashes of leaves [begin, end), in order.
+  using StoredLookup = absl::FunctionRef<absl::StatusOr<std::string>(int level, uint64_t index)>;
+  using LeafLookup = absl::FunctionRef<absl::StatusOr<std::vector<std::string>>(uint64_t begin, uint64_t end)>;
+  SparseNodeSource(StoredLookup stored, LeafLookup leaf_hashes) : stored_(stored), leaf_hashes_(leaf_hashes) {}
+  absl::StatusOr<std::string> PerfectNode(int level, uint64_t index) override;
+
+ private:
+  StoredLookup stored_;
+  LeafLookup leaf_hashes_;
 };
 
 // MTH of the leaves [begin, end) taken as a tree of their own. The range must

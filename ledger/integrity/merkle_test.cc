@@ -218,6 +218,42 @@ TEST(MerkleTest, AForkOrARewrittenLeafIsNotConsistent) {
   EXPECT_FALSE(VerifyInclusion(honest.leaf_hashes()[17], 17, 40, *inclusion, forked.frontier().Root()));
 }
 
+TEST(MerkleTest, ASparseStoreGivesTheSameProofs) {
+  MemoryTree tree;
+  std::map<std::pair<int, uint64_t>, std::string> stored;
+  MerkleFrontier frontier;
+  for (uint64_t size = 1; size <= 300; ++size) {
+    tree.Append(absl::StrCat("event-", size));
+    for (Node& node : frontier.Append(tree.leaf_hashes().back())) {
+      if (IsStoredNode(node)) stored[{node.level, node.index}] = node.hash;
+    }
+  }
+  auto stored_lookup = [&](int level, uint64_t index) -> absl::StatusOr<std::string> {
+    auto it = stored.find({level, index});
+    if (it == stored.end()) return absl::NotFoundError("not stored");
+    return it->second;
+  };
+  auto leaves = [&](uint64_t begin, uint64_t end) -> absl::StatusOr<std::vector<std::string>> {
+    return std::vector<std::string>(tree.leaf_hashes().begin() + begin, tree.leaf_hashes().begin() + end);
+  };
+  SparseNodeSource sparse(stored_lookup, leaves);
+  EXPECT_LT(stored.size(), 300u / 8);
+  for (uint64_t size = 1; size <= 300; size += 7) {
+    for (uint64_t index = 0; index < size; index += 5) {
+      auto full = InclusionProof(tree, index, size);
+      auto from_sparse = InclusionProof(sparse, index, size);
+      ASSERT_TRUE(full.ok() && from_sparse.ok()) << from_sparse.status();
+      ASSERT_EQ(*full, *from_sparse) << index << "/" << size;
+    }
+    for (uint64_t old_size = 1; old_size < size; old_size += 11) {
+      auto full = ConsistencyProof(tree, old_size, size);
+      auto from_sparse = ConsistencyProof(sparse, old_size, size);
+      ASSERT_TRUE(full.ok() && from_sparse.ok()) << from_sparse.status();
+      ASSERT_EQ(*full, *from_sparse) << old_size << "->" << size;
+    }
+  }
+}
+
 TEST(MerkleTest, RefusesImpossibleRequestsAndMalformedFrontiers) {
   MemoryTree tree;
   for (int i = 0; i < 5; ++i) tree.Append(absl::StrCat(i));
