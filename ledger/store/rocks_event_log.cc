@@ -68,15 +68,20 @@ constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 // on the log's state, so that the single writer does only what must be serial.
 struct PreparedEvent {
   // The envelope with every field set except position, stream_version,
-  // recorded_at_micros and prev_hash, which the writer fills in.
+  // recorded_at_micros and prev_hash, which the writer fills in, and except
+  // the payload, which only the body keeps (one copy per event in memory).
+  // stored_bytes holds those fixed fields serialized, with room reserved for
+  // the writer to append the fields it assigns: protobuf parses fields in any
+  // order, and the hash covers exactly the stored bytes.
   std::shared_ptr<RecordedEvent> event;
-  // Those same fixed fields, serialized. The stored body is the serialized
-  // writer-assigned fields followed by these bytes: protobuf parses fields in
-  // any order, and the hash covers exactly the stored bytes.
-  std::string fixed_bytes;
   // IdempotencyDigest of the proposed event.
   std::string digest;
 };
+
+// The most the writer appends to a body: position, stream_version and
+// recorded_at_micros (1-byte tag and up to 10 bytes of varint each) and
+// prev_hash (tag, length, 32 bytes).
+constexpr size_t kAssignedFieldsMaxBytes = 3 * 11 + 2 + 32;
 
 // One caller's append, waiting for the writer.
 struct PendingAppend {
@@ -97,10 +102,10 @@ struct WriterHead {
 // One event the writer has staged: position, version, time and prev_hash
 // assigned, body serialized and hashed.
 struct StagedEvent {
-  // Shared with the recent ring once published.
+  // Shared with the recent ring once published. Its envelope lacks the
+  // payload (see PreparedEvent); stored_bytes and hash are complete.
   std::shared_ptr<RecordedEvent> event;
   std::string digest;  // IdempotencyDigest, for the ids index
-  std::string record;  // the stored value: EncodeRecord(stored_bytes)
 };
 
 // What the writer staged from one take of the queue. Written by the writer
@@ -157,7 +162,8 @@ void Prepare(PendingAppend* pending) {
     PreparedEvent prepared;
     prepared.digest = IdempotencyDigest(request.stream_id, request.actor, proposed);
     prepared.event = std::make_shared<RecordedEvent>();
-    v1::EventEnvelope& envelope = prepared.event->envelope;
+    RecordedEvent& event = *prepared.event;
+    v1::EventEnvelope& envelope = event.envelope;
     envelope.set_stream_id(request.stream_id);
     envelope.set_event_id(proposed.event_id);
     envelope.set_event_type(proposed.event_type);
@@ -167,7 +173,11 @@ void Prepare(PendingAppend* pending) {
     envelope.set_correlation_id(proposed.correlation_id);
     envelope.set_causation_id(proposed.causation_id);
     envelope.set_reason(proposed.reason);
-    LEDGER_CHECK(envelope.SerializeToString(&prepared.fixed_bytes), "serializing an envelope");
+    event.stored_bytes.reserve(envelope.ByteSizeLong() + kAssignedFieldsMaxBytes);
+    LEDGER_CHECK(envelope.AppendToString(&event.stored_bytes), "serializing an envelope");
+    // Freed here, on the caller's thread; readers of the recent ring parse
+    // the envelope back from the body.
+    delete envelope.release_payload();
     pending->prepared.push_back(std::move(prepared));
   }
 }
@@ -261,6 +271,7 @@ class RocksEventLog final : public ClosableEventLog {
   void CommitterLoop();
   bool TakeStaged(std::vector<StagedGroupPtr>* unit);
   void WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch);
+  void PutStaged(const StagedEvent& staged, rocksdb::WriteBatch* batch);
   void FailUnit(const CommitUnit& unit);
 
   // Completer thread: publishes and answers.
@@ -326,9 +337,16 @@ class RocksEventLog final : public ClosableEventLog {
   // read by the writer to prune its overlay; never moves after a failed write.
   std::atomic<uint64_t> committed_sequence_{0};
 
-  // Committer thread only: the head RocksDB holds, and why writing stopped.
+  // Writer thread only: the assigned fields of the event being staged
+  // (reused so that serializing them allocates nothing).
+  v1::EventEnvelope assigned_;
+
+  // Committer thread only: the head RocksDB holds, why writing stopped, and
+  // buffers reused for index keys and values.
   WriterHead committed_head_;
   std::optional<std::string> write_failure_;
+  std::string key_buffer_;
+  std::string value_buffer_;
 
   absl::Mutex state_mu_;
   absl::CondVar head_changed_;
@@ -897,21 +915,23 @@ absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
   for (PreparedEvent& prepared : pending->prepared) {
     RecordedEvent& event = *prepared.event;
     const uint64_t position = writer_head_.position + 1;
-    v1::EventEnvelope assigned;
-    assigned.set_position(position);
-    assigned.set_stream_version(++version);
-    assigned.set_recorded_at_micros(now_micros);
-    assigned.set_prev_hash(writer_head_.hash);
-    LEDGER_CHECK(assigned.SerializeToString(&event.stored_bytes), "serializing an envelope");
-    event.stored_bytes.append(prepared.fixed_bytes);
-    event.envelope.MergeFrom(assigned);
-    std::string record = EncodeRecord(event.stored_bytes);
-    event.hash = record.substr(1, kHashBytes);
+    ++version;
+    // The body is the fixed fields followed by these, appended in place.
+    assigned_.set_position(position);
+    assigned_.set_stream_version(version);
+    assigned_.set_recorded_at_micros(now_micros);
+    assigned_.set_prev_hash(writer_head_.hash);
+    LEDGER_CHECK(assigned_.AppendToString(&event.stored_bytes), "serializing an envelope");
+    v1::EventEnvelope& envelope = event.envelope;
+    envelope.set_position(position);
+    envelope.set_stream_version(version);
+    envelope.set_recorded_at_micros(now_micros);
+    envelope.set_prev_hash(writer_head_.hash);
+    event.hash = Sha256(event.stored_bytes);
     writer_head_.position = position;
     writer_head_.hash = event.hash;
     writer_head_.recorded_at_micros = now_micros;
-    group->events.push_back(
-        StagedEvent{std::move(prepared.event), std::move(prepared.digest), std::move(record)});
+    group->events.push_back(StagedEvent{std::move(prepared.event), std::move(prepared.digest)});
   }
   RememberStaged(*group, first_event);
   result.last_position = writer_head_.position;
@@ -923,7 +943,7 @@ absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
 // Append: committer side (writes).
 
 void RocksEventLog::CommitterLoop() {
-  // Reused across writes: its buffer keeps its capacity after Clear().
+  // Reused across writes: buffers keep their capacity after Clear().
   rocksdb::WriteBatch batch;
   while (true) {
     CommitUnit unit;
@@ -931,6 +951,23 @@ void RocksEventLog::CommitterLoop() {
     WriteUnit(&unit, &batch);
     HandToCompleter(std::move(unit));
   }
+}
+
+// Puts one staged event and its index entries. The record is framed in place
+// as integrity/record.h defines it (format byte, hash, body) rather than
+// copied into an EncodeRecord value first; every read checks the frame.
+void RocksEventLog::PutStaged(const StagedEvent& staged, rocksdb::WriteBatch* batch) {
+  const RecordedEvent& event = *staged.event;
+  const v1::EventEnvelope& envelope = event.envelope;
+  const std::string event_key = keys::EventKey(envelope.position());
+  const rocksdb::Slice key(event_key);
+  const rocksdb::Slice record[] = {rocksdb::Slice(&kRecordFormatV1, 1), event.hash,
+                                   event.stored_bytes};
+  batch->Put(events_, rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(record, 3));
+  keys::StreamKeyTo(&key_buffer_, envelope.stream_id(), envelope.stream_version());
+  batch->Put(streams_, key_buffer_, keys::PositionValue(envelope.position()));
+  keys::IdValueTo(&value_buffer_, envelope.position(), envelope.stream_version(), staged.digest);
+  batch->Put(ids_, envelope.event_id(), value_buffer_);
 }
 
 // Takes every group staged so far (bounded by the group commit limits), so
@@ -986,11 +1023,8 @@ void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
                    "a staged event does not chain to the event before it");
       LEDGER_CHECK(envelope.recorded_at_micros() >= head.recorded_at_micros,
                    "a staged event's recorded time decreases");
-      batch->Put(events_, keys::EventKey(position), staged.record);
-      batch->Put(streams_, keys::StreamKey(envelope.stream_id(), envelope.stream_version()),
-                 keys::PositionValue(position));
-      batch->Put(ids_, envelope.event_id(),
-                 keys::IdValue(keys::IdEntry{position, envelope.stream_version(), staged.digest}));
+      LEDGER_CHECK(staged.event->hash.size() == kHashBytes, "a staged event has no hash");
+      PutStaged(staged, batch);
       head.position = position;
       head.hash = staged.event->hash;
       head.recorded_at_micros = envelope.recorded_at_micros();
@@ -1457,7 +1491,18 @@ std::vector<RecordedEvent> RocksEventLog::TakeRecent(uint64_t from_position, siz
   }
   std::vector<RecordedEvent> events;
   events.reserve(shared.size());
-  for (const auto& event : shared) events.push_back(*event);
+  for (const auto& event : shared) {
+    RecordedEvent copy;
+    copy.hash = event->hash;
+    copy.stored_bytes = event->stored_bytes;
+    // The ring keeps the payload only in the body: the envelope is read back
+    // from exactly what is stored (its hash was computed over these bytes).
+    LEDGER_CHECK(copy.envelope.ParseFromString(copy.stored_bytes),
+                 "a body in the recent ring does not parse");
+    LEDGER_CHECK(copy.envelope.position() == event->envelope.position(),
+                 "a body in the recent ring names another position");
+    events.push_back(std::move(copy));
+  }
   return events;
 }
 

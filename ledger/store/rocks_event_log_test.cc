@@ -592,7 +592,7 @@ TEST_F(RocksEventLogTest, FailedWriteFailsEveryGroupStagedBehindIt) {
   fs->Release(rocksdb::IOStatus::IOError("injected sync failure"));
   outcomes.WaitFor(4);
 
-  for (const std::string& name :
+  for (const char* name :
        {"held", "behind_same_stream", "behind_other_stream", "retry_of_held"}) {
     EXPECT_THAT(outcomes.Get(name),
                 StatusIs(absl::StatusCode::kUnavailable, HasSubstr("a synced write failed")))
