@@ -119,7 +119,6 @@ struct StagedGroup {
   std::vector<StagedEvent> events;
   size_t bytes = 0;
   int64_t recorded_at_micros = 0;  // the group's time, shared by its events
-  WriterHead head;                 // after the group
 };
 using StagedGroupPtr = std::shared_ptr<StagedGroup>;
 
@@ -679,6 +678,7 @@ StagedGroupPtr RocksEventLog::StageGroup(std::vector<PendingAppend*> appends) {
     group->bytes += pending->bytes;
   }
   group->events.reserve(events);
+  const size_t reserved = group->events.capacity();
   // Transaction time never decreases along the log, whatever the clock does.
   group->recorded_at_micros = std::max<int64_t>(
       {absl::ToUnixMicros(options_.clock->Now()), writer_head_.recorded_at_micros, 0});
@@ -695,7 +695,8 @@ StagedGroupPtr RocksEventLog::StageGroup(std::vector<PendingAppend*> appends) {
       pending->result = Stage(pending, *recorded_ids, group.get());
     }
   }
-  group->head = writer_head_;
+  // The overlay points into group->events: it must not have reallocated.
+  LEDGER_CHECK(group->events.capacity() == reserved, "staged events outgrew their reservation");
   if (!group->events.empty()) in_flight_.push_back(group);
   return group;
 }

@@ -42,8 +42,9 @@ struct RocksEventLogOptions {
   size_t max_pending_appends = limits::kMaxPendingAppends;
   size_t max_subscriptions = limits::kMaxSubscriptions;
 
-  // Tests only. The RocksDB environment (nullptr: RocksDB's default), so that
-  // a test can make a synced write block or fail.
+  // Tests and benchmarks only. The RocksDB environment (nullptr: RocksDB's
+  // default), so that a test can make a synced write block or fail, and a
+  // benchmark can count synced writes.
   rocksdb::Env* env = nullptr;
   // Tests only. Called on the writer thread each time it has staged a group
   // (positions assigned, not yet written), with the last staged position.
