@@ -40,6 +40,13 @@ inline constexpr size_t kMaxGroupCommitBytes = 64 << 20;
 // Appends waiting for the writer. Past this, Append answers
 // RESOURCE_EXHAUSTED at once instead of queueing without bound.
 inline constexpr size_t kMaxPendingAppends = 8192;
+// While the committer is writing, the writer stages queued appends only once
+// at least this many events are queued; otherwise it waits until the
+// committer is idle and then stages everything queued as one group. Appends
+// that arrive one by one thus cost one staging round (lookups, wake-ups, a
+// time-index entry) per synced write rather than one each, while large
+// appends are staged during the synced write before them.
+inline constexpr size_t kMinEventsToStageAhead = 256;
 // Written units (one synced write each) waiting to be published and answered
 // by the completer thread (the committer blocks past this; a few suffice to
 // overlap the two).

@@ -269,6 +269,8 @@ class RocksEventLog final : public ClosableEventLog {
   // Committer thread: writes.
   void CommitterLoop();
   bool TakeStaged(std::vector<StagedGroupPtr>* unit);
+  void TakeStagedLocked(std::vector<StagedGroupPtr>* unit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  void SetCommitterIdle(bool idle);
   void WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch);
   void PutStaged(const StagedEvent& staged, rocksdb::WriteBatch* batch);
   void FailUnit(const CommitUnit& unit);
@@ -298,7 +300,11 @@ class RocksEventLog final : public ClosableEventLog {
 
   absl::Mutex queue_mu_;
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  size_t queued_events_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // True while the committer waits for something to write: then the writer
+  // stages whatever is queued at once (see kMinEventsToStageAhead).
+  bool committer_idle_ ABSL_GUARDED_BY(queue_mu_) = true;
   std::thread writer_;
 
   // Groups staged but not yet taken by the committer. Bounded (in events
@@ -620,6 +626,7 @@ void RocksEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
       refused = absl::ResourceExhaustedError(absl::StrCat(
           "more than ", options_.max_pending_appends, " appends are waiting; retry later"));
     } else {
+      queued_events_ += pending->prepared.size();
       queue_.push_back(pending.release());  // the writer owns it from here
     }
   }
@@ -642,8 +649,12 @@ void RocksEventLog::WriterLoop() {
 
 bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
   absl::MutexLock lock(&queue_mu_);
+  // While the committer writes, a few small appends wait for it to finish
+  // and are then staged together; enough events are staged at once, so that
+  // staging them overlaps the write.
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return !queue_.empty() || stopping_;
+    return stopping_ || (!queue_.empty() && (committer_idle_ || queued_events_ >=
+                                                                    options_.min_events_to_stage_ahead));
   };
   queue_mu_.Await(absl::Condition(&ready));
   if (queue_.empty()) return false;  // stopping, and everything queued is done
@@ -659,6 +670,7 @@ bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
     }
     group->push_back(queue_.front());
     queue_.pop_front();
+    queued_events_ -= next_events;
     events += next_events;
     bytes += next_bytes;
   }
@@ -975,12 +987,33 @@ void RocksEventLog::PutStaged(const StagedEvent& staged, rocksdb::WriteBatch* ba
 // that one synced write carries all of them: the committer never writes a
 // lone small group while others wait behind it.
 bool RocksEventLog::TakeStaged(std::vector<StagedGroupPtr>* groups) {
-  absl::MutexLock lock(&commit_mu_);
-  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
-    return !commit_queue_.empty() || writer_finished_;
-  };
-  commit_mu_.Await(absl::Condition(&ready));
-  if (commit_queue_.empty()) return false;
+  {
+    absl::MutexLock lock(&commit_mu_);
+    if (!commit_queue_.empty()) {
+      TakeStagedLocked(groups);
+      return true;
+    }
+  }
+  SetCommitterIdle(true);  // nothing to write: the writer stages at once
+  {
+    absl::MutexLock lock(&commit_mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+      return !commit_queue_.empty() || writer_finished_;
+    };
+    commit_mu_.Await(absl::Condition(&ready));
+    if (commit_queue_.empty()) return false;
+    TakeStagedLocked(groups);
+  }
+  SetCommitterIdle(false);
+  return true;
+}
+
+void RocksEventLog::SetCommitterIdle(bool idle) {
+  absl::MutexLock lock(&queue_mu_);
+  committer_idle_ = idle;
+}
+
+void RocksEventLog::TakeStagedLocked(std::vector<StagedGroupPtr>* groups) {
   size_t events = 0;
   size_t bytes = 0;
   while (!commit_queue_.empty()) {
@@ -996,7 +1029,6 @@ bool RocksEventLog::TakeStaged(std::vector<StagedGroupPtr>* groups) {
     groups->push_back(std::move(commit_queue_.front()));
     commit_queue_.pop_front();
   }
-  return true;
 }
 
 // Writes every event the unit's groups staged, their indexes, one time-index

@@ -41,6 +41,8 @@ struct RocksEventLogOptions {
   size_t recent_events_cached = limits::kRecentEventsCached;
   size_t max_pending_appends = limits::kMaxPendingAppends;
   size_t max_subscriptions = limits::kMaxSubscriptions;
+  // See limits::kMinEventsToStageAhead (tests set 1 to stage eagerly).
+  size_t min_events_to_stage_ahead = limits::kMinEventsToStageAhead;
 
   // Tests and benchmarks only. The RocksDB environment (nullptr: RocksDB's
   // default), so that a test can make a synced write block or fail, and a

@@ -165,6 +165,9 @@ class RocksEventLogTest : public ::testing::Test {
     options.clock = &clock_;
     options.env = env;
     options.after_group_staged = std::move(staged_hook);
+    // Stage every append at once, even behind a write in flight, so that the
+    // tests of the in-flight overlay can hold a write and stage behind it.
+    if (options.after_group_staged) options.min_events_to_stage_ahead = 1;
     auto log = OpenRocksEventLog(options);
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
