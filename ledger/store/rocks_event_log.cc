@@ -3,13 +3,16 @@
 // Threads (an append passes through them in this order):
 //   - callers validate and prepare their events, then queue them;
 //   - the writer takes everything queued as one group and stages it:
-//     idempotency and version checks, positions, versions, time, chain;
+//     idempotency and version checks, positions, versions, time, chain
+//     (while the committer writes, only once enough events are queued;
+//     see limits::kMinEventsToStageAhead);
 //   - the committer takes every group staged so far and writes them with one
 //     synced write, while the writer stages the next groups;
 //   - the completer publishes each written unit and answers its callers.
 //
 // Locks:
-//   - queue_mu_ guards the queue of pending appends and `stopping_`.
+//   - queue_mu_ guards the queue of pending appends, `stopping_` and
+//     `committer_idle_` (which the writer's wait condition reads).
 //   - commit_mu_ guards the staged groups waiting for the committer.
 //   - completion_mu_ guards the units waiting for the completer.
 //   - state_mu_ guards what readers and subscribers see: the published head,
