@@ -13,9 +13,10 @@
 //   grpc/batchN/T
 //   micro/writer      CPU cost per event besides the sync, step by step as
 //                     ledger/store/rocks_event_log.cc does it (Prepare on the
-//                     callers; MultiGet, Stage and an unsynced write on the
-//                     writer), a synced write of the same group, and the raw
-//                     baseline's write of the same records
+//                     callers; MultiGet and Stage on the writer; the batch and
+//                     an unsynced write on the committer), a synced write of
+//                     the same group, and the raw baseline's write of the
+//                     same records
 //
 // Every figure is closed-loop: each thread issues its next append as soon as
 // the previous one is acknowledged. Only operations completed inside the
@@ -52,6 +53,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -74,6 +76,8 @@
 #include "ledger/v1/event.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/options.h"
 #include "rocksdb/statistics.h"
 #include "rocksdb/version.h"
@@ -591,11 +595,11 @@ struct CaseResult {
   double p50_ms = 0;
   double p99_ms = 0;
   double max_ms = 0;
-  double syncs_per_s = 0;       // group commits (store, gRPC) or WAL syncs (raw)
+  double syncs_per_s = 0;       // WAL syncs (counted by a file system wrapper or ticker)
   double appends_per_sync = 0;
   double process_cores = 0;
   double other_cores = 0;
-  double writer_busy = -1;      // fraction of wall time the log's writer thread was on a CPU
+  double writer_busy = -1;      // fraction of wall time the log's busiest thread was on a CPU
   double faults_per_append = 0;    // minor page faults of the process per append
   double switches_per_append = 0;  // context switches of the process per append
   int64_t errors = 0;
@@ -633,8 +637,16 @@ void FillFromMeasurement(const Measurement& m, CaseResult* r) {
   r->first_error = m.first_error;
 }
 
-// Samples the CPU time of the candidate writer threads over the window; the
-// busiest is the writer.
+// Synced writes per second and appends per synced write, from a count of
+// syncs inside the measured window.
+void SetSyncs(const Measurement& m, uint64_t syncs, CaseResult* result) {
+  if (syncs == 0) return;
+  result->syncs_per_s = static_cast<double>(syncs) / m.seconds;
+  result->appends_per_sync = static_cast<double>(m.ops) / static_cast<double>(syncs);
+}
+
+// Samples the CPU time of the threads the log started (writer, committer,
+// completer) over the window and reports the busiest: the serial bottleneck.
 class WriterCpu {
  public:
   explicit WriterCpu(std::vector<int> tids) : tids_(std::move(tids)) {}
@@ -708,27 +720,77 @@ CaseResult RunRaw(const CaseSpec& spec, const Env& env) {
   hooks.window_end = [&] { syncs1 = options.statistics->getTickerCount(rocksdb::WAL_FILE_SYNCED); };
   Measurement m = RunClosedLoop(spec.threads, env.seconds, env.warmup, op, hooks);
   FillFromMeasurement(m, &result);
-  if (syncs1 > syncs0) {
-    result.syncs_per_s = static_cast<double>(syncs1 - syncs0) / m.seconds;
-    result.appends_per_sync = static_cast<double>(m.ops) / static_cast<double>(syncs1 - syncs0);
-  }
+  SetSyncs(m, syncs1 - syncs0, &result);
   DieIf(db->Close(), "closing the raw baseline");
   return result;
 }
 
+// Counts the syncs of the log's WAL files: the store's synced writes, the
+// counterpart of the raw baseline's WAL_FILE_SYNCED ticker. (The answers'
+// distinct recorded times count staged groups; since the log stages while it
+// syncs, one synced write may carry several.)
+class WalSyncCounter : public rocksdb::FileSystemWrapper {
+ public:
+  WalSyncCounter() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "WalSyncCounter"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* debug) override {
+    rocksdb::IOStatus status = target()->NewWritableFile(name, options, file, debug);
+    if (status.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<CountingFile>(std::move(*file), &syncs_);
+    }
+    return status;
+  }
+  uint64_t syncs() const { return syncs_.load(); }
+
+ private:
+  class CountingFile : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    CountingFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::atomic<uint64_t>* syncs)
+        : FSWritableFileOwnerWrapper(std::move(file)), syncs_(syncs) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* debug) override {
+      syncs_->fetch_add(1);
+      return target()->Sync(options, debug);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                            rocksdb::IODebugContext* debug) override {
+      syncs_->fetch_add(1);
+      return target()->Fsync(options, debug);
+    }
+
+   private:
+    std::atomic<uint64_t>* const syncs_;
+  };
+
+  std::atomic<uint64_t> syncs_{0};
+};
+
 struct OpenLog {
+  // Declared before the log, which must be destroyed first.
+  std::shared_ptr<WalSyncCounter> wal;
+  std::unique_ptr<rocksdb::Env> rocks_env;
   std::unique_ptr<ClosableEventLog> log;
   std::vector<int> writer_candidates;
 };
 
 OpenLog OpenStore(const std::string& path) {
+  OpenLog opened;
+  opened.wal = std::make_shared<WalSyncCounter>();
+  opened.rocks_env = rocksdb::NewCompositeEnv(opened.wal);
   NewThreads threads;
   RocksEventLogOptions options;
   options.data_dir = path;
+  options.env = opened.rocks_env.get();
   absl::StatusOr<std::unique_ptr<ClosableEventLog>> log = OpenRocksEventLog(options);
   DieIf(log.status(), "opening the event log");
   threads.Capture();
-  return OpenLog{*std::move(log), threads.tids()};
+  opened.log = *std::move(log);
+  opened.writer_candidates = threads.tids();
+  return opened;
 }
 
 CaseResult RunStore(const CaseSpec& spec, const Env& env) {
@@ -758,9 +820,19 @@ CaseResult RunStore(const CaseSpec& spec, const Env& env) {
     return outcome;
   };
   WriterCpu writer(opened.writer_candidates);
-  Hooks hooks{[&] { writer.Start(); }, [&] { writer.End(); }};
+  uint64_t syncs0 = 0;
+  uint64_t syncs1 = 0;
+  Hooks hooks{[&] {
+                writer.Start();
+                syncs0 = opened.wal->syncs();
+              },
+              [&] {
+                writer.End();
+                syncs1 = opened.wal->syncs();
+              }};
   Measurement m = RunClosedLoop(spec.threads, env.seconds, env.warmup, op, hooks);
   FillFromMeasurement(m, &result);
+  SetSyncs(m, syncs1 - syncs0, &result);
   result.writer_busy = writer.busy();
   opened.log->Close();
   return result;
@@ -847,9 +919,19 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
     return outcome;
   };
   WriterCpu writer(opened.writer_candidates);
-  Hooks hooks{[&] { writer.Start(); }, [&] { writer.End(); }};
+  uint64_t syncs0 = 0;
+  uint64_t syncs1 = 0;
+  Hooks hooks{[&] {
+                writer.Start();
+                syncs0 = opened.wal->syncs();
+              },
+              [&] {
+                writer.End();
+                syncs1 = opened.wal->syncs();
+              }};
   Measurement m = RunClosedLoop(spec.threads, env.seconds, env.warmup, op, hooks);
   FillFromMeasurement(m, &result);
+  SetSyncs(m, syncs1 - syncs0, &result);
   result.writer_busy = writer.busy();
   result.note = absl::StrCat(channels, channels == 1 ? " channel" : " channels",
                              max_pollers > 0 ? absl::StrCat(", pollers ", max_pollers) : "");
@@ -870,8 +952,9 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
 // ---------------------------------------------------------------------------
 // micro/writer: the CPU an append costs besides the sync, step by step, as
 // ledger/store/rocks_event_log.cc does it: Prepare() on the caller's thread
-// (in parallel across appenders), then, on the single writer thread, one
-// MultiGet of the group's event ids, Stage() per event, and the group's write.
+// (in parallel across appenders), then, on the writer thread, one MultiGet of
+// the group's event ids and Stage() per event, then, on the committer thread,
+// the batch (PutStaged per event) and the group's write.
 // Measured in groups of `group` events without syncing, then one synced write
 // of such a group for comparison, and the raw baseline's write of the same
 // records (one key each).
@@ -884,8 +967,9 @@ struct MicroResult {
   double digest_ns = 0;   // IdempotencyDigest (SHA-256)
   double prepare_ns = 0;  // all of Prepare: digest, envelope, serialized fixed fields
   // Writer side, per event.
-  double assign_ns = 0;       // serialize the assigned fields, append, MergeFrom
-  double record_hash_ns = 0;  // EncodeRecord (SHA-256 over the body)
+  double assign_ns = 0;       // append the assigned fields to the body, set them
+  double record_hash_ns = 0;  // SHA-256 over the body (the chain hash)
+  // Committer side, per event.
   double batch_ns = 0;        // keys and three WriteBatch::Put
   double lookup_ns = 0;       // the group's MultiGet of event ids, per event
   double write_ns = 0;        // DB::Write of the group, WAL not synced, per event
@@ -914,7 +998,6 @@ MicroResult RunMicro(const Env& env, int events, int group) {
 
   struct Prepared {
     std::shared_ptr<RecordedEvent> event;
-    std::string fixed_bytes;
     std::string digest;
   };
   // Prepare() of one event (the payload is copied here, moved in the store).
@@ -932,8 +1015,9 @@ MicroResult RunMicro(const Env& env, int events, int group) {
     envelope.set_correlation_id(p.correlation_id);
     envelope.set_causation_id(p.causation_id);
     envelope.set_reason(p.reason);
-    out->fixed_bytes.clear();
-    envelope.SerializeToString(&out->fixed_bytes);
+    out->event->stored_bytes.reserve(envelope.ByteSizeLong() + 3 * 11 + 2 + 32);
+    envelope.AppendToString(&out->event->stored_bytes);
+    delete envelope.release_payload();
   };
 
   ScratchDir dir;
@@ -951,7 +1035,9 @@ MicroResult RunMicro(const Env& env, int events, int group) {
   unsynced.sync = false;
 
   std::vector<Prepared> prepared(static_cast<size_t>(group));
-  std::vector<std::string> values(static_cast<size_t>(group));
+  v1::EventEnvelope assigned;
+  std::string key_buffer;
+  std::string value_buffer;
   std::string head_hash = GenesisHash();
   uint64_t position = 0;
   int64_t prepare_spent = 0, assign_spent = 0, hash_spent = 0, batch_spent = 0;
@@ -978,24 +1064,28 @@ MicroResult RunMicro(const Env& env, int events, int group) {
       RecordedEvent& event = *p.event;
       int64_t a0 = NowNs();
       ++position;
-      v1::EventEnvelope assigned;
       assigned.set_position(position);
       assigned.set_stream_version(position);
       assigned.set_recorded_at_micros(now_micros);
       assigned.set_prev_hash(head_hash);
-      assigned.SerializeToString(&event.stored_bytes);
-      event.stored_bytes.append(p.fixed_bytes);
-      event.envelope.MergeFrom(assigned);
+      assigned.AppendToString(&event.stored_bytes);
+      event.envelope.set_position(position);
+      event.envelope.set_stream_version(position);
+      event.envelope.set_recorded_at_micros(now_micros);
+      event.envelope.set_prev_hash(head_hash);
       int64_t a1 = NowNs();
-      std::string& value = values[static_cast<size_t>(k)];
-      value = EncodeRecord(event.stored_bytes);
-      event.hash = value.substr(1, kHashBytes);
+      event.hash = Sha256(event.stored_bytes);
       head_hash = event.hash;
       int64_t a2 = NowNs();
-      keys::IdEntry id{position, position, p.digest};
-      batch->Put(events_cf, keys::EventKey(position), value);
-      batch->Put(streams_cf, keys::StreamKey(stream, position), keys::PositionValue(position));
-      batch->Put(ids_cf, event.envelope.event_id(), keys::IdValue(id));
+      const std::string event_key = keys::EventKey(position);
+      const rocksdb::Slice key(event_key);
+      const rocksdb::Slice record[] = {rocksdb::Slice(&kRecordFormatV1, 1), event.hash,
+                                       event.stored_bytes};
+      batch->Put(events_cf, rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(record, 3));
+      keys::StreamKeyTo(&key_buffer, stream, position);
+      batch->Put(streams_cf, key_buffer, keys::PositionValue(position));
+      keys::IdValueTo(&value_buffer, position, position, p.digest);
+      batch->Put(ids_cf, event.envelope.event_id(), value_buffer);
       int64_t a3 = NowNs();
       assign += a1 - a0;
       hash += a2 - a1;
@@ -1197,21 +1287,25 @@ void PrintMicro(const MicroResult& m, double raw_single_p50_ms) {
               m.prepare_ns / 1e3);
   std::printf("      of which the SHA-256 idempotency digest           %6.2f us\n",
               m.digest_ns / 1e3);
-  std::printf("  writer thread (serial):\n");
+  std::printf("  writer thread (serial, stages):\n");
   std::printf("    MultiGet of the group's event ids                   %6.2f us\n",
               m.lookup_ns / 1e3);
-  std::printf("    assigned fields: serialize, append, MergeFrom       %6.2f us\n",
+  std::printf("    assigned fields: append to the body, set            %6.2f us\n",
               m.assign_ns / 1e3);
-  std::printf("    SHA-256 record frame (EncodeRecord)                 %6.2f us\n",
+  std::printf("    SHA-256 of the body (the chain hash)                %6.2f us\n",
               m.record_hash_ns / 1e3);
-  std::printf("    keys + WriteBatch::Put x3                           %6.2f us\n",
+  const double stage_us = (m.lookup_ns + m.assign_ns + m.record_hash_ns) / 1e3;
+  std::printf("    writer CPU per event                                %6.2f us  -> %s events/s\n",
+              stage_us, Thousands(1e6 / stage_us).c_str());
+  std::printf("  committer thread (serial, writes; overlaps the writer):\n");
+  std::printf("    keys + WriteBatch::Put x3 (record framed in place)  %6.2f us\n",
               m.batch_ns / 1e3);
   std::printf("    DB::Write of the group, WAL not synced              %6.2f us\n",
               m.write_ns / 1e3);
-  const double writer_us =
-      (m.lookup_ns + m.assign_ns + m.record_hash_ns + m.batch_ns + m.write_ns) / 1e3;
-  std::printf("    writer CPU per event, total                         %6.2f us  -> %s events/s "
-              "on one core\n", writer_us, Thousands(1e6 / writer_us).c_str());
+  const double commit_us = (m.batch_ns + m.write_ns) / 1e3;
+  std::printf("    committer CPU per event                             %6.2f us  -> %s events/s\n",
+              commit_us, Thousands(1e6 / commit_us).c_str());
+  const double writer_us = stage_us + commit_us;
   std::printf("  synced DB::Write of one group of %d: %.0f us (p50 of 50), %.0f WAL bytes/event\n",
               m.group, m.synced_write_us, m.wal_bytes_per_event);
   std::printf("  raw baseline, the same %d records, one key each: DB::Write not synced %.2f us/event, "
@@ -1219,8 +1313,8 @@ void PrintMicro(const MicroResult& m, double raw_single_p50_ms) {
               m.group, m.raw_write_ns / 1e3, m.raw_synced_write_us, m.raw_wal_bytes_per_event);
   const double group_cpu_us = writer_us * m.group;
   const double hash_us = m.record_hash_ns / 1e3 * m.group;
-  std::printf("  => one group of %d: %.0f us of writer CPU (SHA-256 of the chain: %.0f us) next to "
-              "%.0f us of synced write:\n     the chain hash is %.1f%% and all writer CPU %.1f%% "
+  std::printf("  => one group of %d: %.0f us of writer and committer CPU (SHA-256 of the chain: %.0f us) next to "
+              "%.0f us of synced write:\n     the chain hash is %.1f%% and their CPU %.1f%% "
               "of a group commit; the digest and serialization run on the callers\n",
               m.group, group_cpu_us, hash_us, m.synced_write_us,
               100.0 * hash_us / (group_cpu_us + m.synced_write_us),

@@ -31,15 +31,25 @@ inline constexpr size_t kMaxEventsPerAppend = 1000;
 // message limit with room for framing.
 inline constexpr size_t kMaxAppendBytes = (4 << 20) - (64 << 10);
 
-// Group commit: at most this many events / bytes are merged into one synced
-// WriteBatch, so that one sync never takes unboundedly long.
+// Group commit: at most this many events / bytes are staged as one group and
+// merged into one synced WriteBatch, so that one sync never takes
+// unboundedly long. The writer also stops staging while this much waits for
+// the committer, so that staging runs at most about one write ahead.
 inline constexpr size_t kMaxGroupCommitEvents = 16384;
 inline constexpr size_t kMaxGroupCommitBytes = 64 << 20;
 // Appends waiting for the writer. Past this, Append answers
 // RESOURCE_EXHAUSTED at once instead of queueing without bound.
 inline constexpr size_t kMaxPendingAppends = 8192;
-// Written groups waiting to be published and answered by the completer thread
-// (the writer blocks past this; a few suffice to overlap the two).
+// While the committer is writing, the writer stages queued appends only once
+// at least this many events are queued; otherwise it waits until the
+// committer is idle and then stages everything queued as one group. Appends
+// that arrive one by one thus cost one staging round (lookups, wake-ups, a
+// time-index entry) per synced write rather than one each, while large
+// appends are staged during the synced write before them.
+inline constexpr size_t kMinEventsToStageAhead = 256;
+// Written units (one synced write each) waiting to be published and answered
+// by the completer thread (the committer blocks past this; a few suffice to
+// overlap the two).
 inline constexpr size_t kMaxGroupsAwaitingCompletion = 4;
 
 // Reads are paged.

@@ -7,10 +7,17 @@
 //   hash   := SHA-256(body)             32 bytes
 //   body   := serialized EventEnvelope  exactly the bytes that were hashed
 //
-// The writer stores the fields it assigns (position, stream_version,
-// recorded_at_micros, prev_hash) first and the client's fields after them;
-// any protobuf parser reads fields in any order, and nothing ever depends on
+// Field order in the body is not canonical and has changed: records written
+// by earlier builds hold the fields the writer assigns (position,
+// stream_version, recorded_at_micros, prev_hash) first and the client's
+// fields after them; later records hold the client's fields first, so that the
+// writer appends its four fields in place instead of copying the payload.
+// Any protobuf parser reads fields in any order, and nothing ever depends on
 // a canonical order because the hash covers exactly the stored bytes.
+//
+// The log's committer writes this frame in place from its three parts
+// (rocks_event_log.cc, PutStaged) instead of calling EncodeRecord; every
+// read goes through SplitRecord / DecodeRecord, which check it.
 //
 // The body carries prev_hash, so hash(n) covers hash(n-1): a chain. The body is
 // serialized once, on append, and never again: verification hashes the stored

@@ -131,9 +131,9 @@ class Subscription {
 };
 
 // Called exactly once with the outcome of an append: after the append is
-// durable, or refused. Runs on the log's writer thread (or the caller's, when
-// the append is refused before it is queued): it must be short and must not
-// call back into the log.
+// durable, or refused. Runs on one of the log's own threads (or the caller's,
+// when the append is refused before it is queued): it must be short and must
+// not call back into the log.
 using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
 
 class EventLog {

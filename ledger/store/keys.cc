@@ -45,11 +45,16 @@ std::optional<uint64_t> ParseEventKey(std::string_view key) {
 
 std::string StreamKey(std::string_view stream_id, uint64_t version) {
   std::string key;
-  key.reserve(stream_id.size() + 9);
-  key.append(stream_id);
-  key.push_back('\0');
-  PutBigEndian64(&key, version);
+  StreamKeyTo(&key, stream_id, version);
   return key;
+}
+
+void StreamKeyTo(std::string* out, std::string_view stream_id, uint64_t version) {
+  out->clear();
+  out->reserve(stream_id.size() + 9);
+  out->append(stream_id);
+  out->push_back('\0');
+  PutBigEndian64(out, version);
 }
 
 std::string StreamUpperBound(std::string_view stream_id) {
@@ -88,11 +93,16 @@ std::optional<uint64_t> ParsePositionValue(std::string_view value) {
 
 std::string IdValue(const IdEntry& entry) {
   std::string value;
-  value.reserve(16 + kHashBytes);
-  PutBigEndian64(&value, entry.position);
-  PutBigEndian64(&value, entry.version);
-  value.append(entry.digest);
+  IdValueTo(&value, entry.position, entry.version, entry.digest);
   return value;
+}
+
+void IdValueTo(std::string* out, uint64_t position, uint64_t version, std::string_view digest) {
+  out->clear();
+  out->reserve(16 + kHashBytes);
+  PutBigEndian64(out, position);
+  PutBigEndian64(out, version);
+  out->append(digest);
 }
 
 std::optional<IdEntry> ParseIdValue(std::string_view value) {

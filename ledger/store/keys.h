@@ -52,6 +52,9 @@ std::optional<uint64_t> ParseEventKey(std::string_view key);
 
 // streams
 std::string StreamKey(std::string_view stream_id, uint64_t version);
+// The same key written into `out` (replacing its contents), so that a writer
+// can reuse one buffer for every key.
+void StreamKeyTo(std::string* out, std::string_view stream_id, uint64_t version);
 // The smallest key above every key of `stream_id` (an exclusive upper bound).
 std::string StreamUpperBound(std::string_view stream_id);
 struct StreamKeyParts {
@@ -73,6 +76,8 @@ struct IdEntry {
   std::string digest;  // 32 bytes
 };
 std::string IdValue(const IdEntry& entry);
+// The same value written into `out` (replacing its contents).
+void IdValueTo(std::string* out, uint64_t position, uint64_t version, std::string_view digest);
 std::optional<IdEntry> ParseIdValue(std::string_view value);
 
 // by_time (the value is PositionValue of the last position at that time)

@@ -32,6 +32,15 @@ TEST(KeysTest, StreamKeyRoundTrips) {
   EXPECT_FALSE(ParseStreamKey("x").has_value());
 }
 
+TEST(KeysTest, KeysWrittenIntoABufferEqualTheReturnedOnes) {
+  std::string buffer = "left over from an earlier, longer key of another stream";
+  StreamKeyTo(&buffer, "35.08.19/2024", 42);
+  EXPECT_EQ(buffer, StreamKey("35.08.19/2024", 42));
+  const std::string digest(32, '\x7f');
+  IdValueTo(&buffer, 7, 3, digest);
+  EXPECT_EQ(buffer, IdValue(IdEntry{7, 3, digest}));
+}
+
 TEST(KeysTest, StreamKeysKeepEachStreamContiguousAndSorted) {
   // "a" and "a.b": a prefix must not interleave with a longer id.
   std::vector<std::string> keys = {StreamKey("a", 1), StreamKey("a", 300), StreamKey("a.b", 1),

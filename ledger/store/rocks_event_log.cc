@@ -1,17 +1,36 @@
 // The RocksDB event log. See rocks_event_log.h for the design.
 //
-// Threads and locks:
-//   - queue_mu_ guards the queue of pending appends and `stopping_`.
+// Threads (an append passes through them in this order):
+//   - callers validate and prepare their events, then queue them;
+//   - the writer takes everything queued as one group and stages it:
+//     idempotency and version checks, positions, versions, time, chain
+//     (while the committer writes, only once enough events are queued;
+//     see limits::kMinEventsToStageAhead);
+//   - the committer takes every group staged so far and writes them with one
+//     synced write, while the writer stages the next groups;
+//   - the completer publishes each written unit and answers its callers.
+//
+// Locks:
+//   - queue_mu_ guards the queue of pending appends, `stopping_` and
+//     `committer_idle_` (which the writer's wait condition reads).
+//   - commit_mu_ guards the staged groups waiting for the committer.
+//   - completion_mu_ guards the units waiting for the completer.
 //   - state_mu_ guards what readers and subscribers see: the published head,
 //     the write state, the recent-events ring and the subscription count.
 //     head_changed_ is signalled whenever the head moves or the log closes.
-//   - The writer thread alone owns writer_head_ and stream_versions_; nothing
-//     else touches them, so they need no lock.
-// Lock order: queue_mu_ and state_mu_ are never held together.
+//   - The writer thread alone owns writer_head_ (the staged head), the
+//     stream-version cache and the in-flight overlay; the committer alone owns
+//     committed_head_ and write_failure_; they need no lock. The only state the
+//     two share is committed_sequence_, an atomic.
+// Lock order: no two of these mutexes are ever held together.
 //
 // Invariants (checked; a violation aborts before anything is written):
 //   - the writer assigns position writer_head_.position + 1 next, and chains
 //     to writer_head_.hash;
+//   - the committer writes only events that extend what RocksDB holds without
+//     a gap, chain to it, and do not go back in time;
+//   - groups are written, published and answered in staging order, and
+//     nothing staged after a failed write is written or acknowledged;
 //   - the published head never runs ahead of what RocksDB has synced;
 //   - a subscriber receives next_position, next_position + 1, ... exactly.
 #include "ledger/store/rocks_event_log.h"
@@ -52,15 +71,20 @@ constexpr uint64_t kMaxU64 = std::numeric_limits<uint64_t>::max();
 // on the log's state, so that the single writer does only what must be serial.
 struct PreparedEvent {
   // The envelope with every field set except position, stream_version,
-  // recorded_at_micros and prev_hash, which the writer fills in.
+  // recorded_at_micros and prev_hash, which the writer fills in, and except
+  // the payload, which only the body keeps (one copy per event in memory).
+  // stored_bytes holds those fixed fields serialized, with room reserved for
+  // the writer to append the fields it assigns: protobuf parses fields in any
+  // order, and the hash covers exactly the stored bytes.
   std::shared_ptr<RecordedEvent> event;
-  // Those same fixed fields, serialized. The stored body is the serialized
-  // writer-assigned fields followed by these bytes: protobuf parses fields in
-  // any order, and the hash covers exactly the stored bytes.
-  std::string fixed_bytes;
   // IdempotencyDigest of the proposed event.
   std::string digest;
 };
+
+// The most the writer appends to a body: position, stream_version and
+// recorded_at_micros (1-byte tag and up to 10 bytes of varint each) and
+// prev_hash (tag, length, 32 bytes).
+constexpr size_t kAssignedFieldsMaxBytes = 3 * 11 + 2 + 32;
 
 // One caller's append, waiting for the writer.
 struct PendingAppend {
@@ -68,8 +92,6 @@ struct PendingAppend {
   std::vector<PreparedEvent> prepared;
   size_t bytes = 0;
   absl::StatusOr<AppendResult> result = absl::InternalError("append not processed");
-  // True when the result holds only if the group's batch commits.
-  bool depends_on_batch = false;
   AppendCallback done;
 };
 
@@ -80,26 +102,51 @@ struct WriterHead {
   int64_t recorded_at_micros = 0;
 };
 
-// A group whose write has returned, waiting for the completer thread to
-// publish it and answer its callers, in order.
-struct CommittedGroup {
-  std::vector<PendingAppend*> appends;
-  // Empty when the group wrote nothing (all refused, retries, or the write
-  // failed); then `head` is unused.
-  std::vector<std::shared_ptr<const RecordedEvent>> staged;
-  struct WriterHeadCopy {
-    uint64_t position = 0;
-    std::string hash;
-    int64_t recorded_at_micros = 0;
-  } head;
+// One event the writer has staged: position, version, time and prev_hash
+// assigned, body serialized and hashed.
+struct StagedEvent {
+  // Shared with the recent ring once published. Its envelope lacks the
+  // payload (see PreparedEvent); stored_bytes and hash are complete.
+  std::shared_ptr<RecordedEvent> event;
+  std::string digest;  // IdempotencyDigest, for the ids index
 };
 
-// What one group commit has staged but not yet written.
-struct GroupOverlay {
-  WriterHead head;
-  absl::flat_hash_map<std::string, uint64_t> stream_versions;
-  absl::flat_hash_map<std::string, keys::IdEntry> ids;
-  std::vector<std::shared_ptr<const RecordedEvent>> staged;
+// What the writer staged from one take of the queue. Written by the writer
+// only; read-only once handed to the committer (the committer and the
+// completer set the appends' results and answer them).
+struct StagedGroup {
+  uint64_t sequence = 0;  // 1, 2, 3, ... in staging order
+  std::vector<PendingAppend*> appends;
+  // Reserved for every event of the group before staging, so that the
+  // writer's in-flight overlay may point into it.
+  std::vector<StagedEvent> events;
+  size_t bytes = 0;
+  int64_t recorded_at_micros = 0;  // the group's time, shared by its events
+};
+using StagedGroupPtr = std::shared_ptr<StagedGroup>;
+
+// Everything the committer wrote with one synced write (or failed to), in
+// staging order, waiting for the completer to publish it and answer.
+struct CommitUnit {
+  std::vector<StagedGroupPtr> groups;
+  bool written = false;  // true: synced; publish the events, then answer
+  WriterHead head;       // after the unit, when written
+};
+
+// An event id staged but not yet known to be committed (the writer's
+// in-flight overlay). Views point into a StagedGroup the writer keeps alive.
+struct InFlightId {
+  uint64_t position = 0;
+  uint64_t version = 0;
+  std::string_view digest;
+  int64_t recorded_at_micros = 0;
+};
+
+// A stream's last version staged but not yet known to be committed, and the
+// group that staged it.
+struct InFlightStream {
+  uint64_t version = 0;
+  uint64_t sequence = 0;
 };
 
 size_t RequestBytes(const AppendRequest& request) {
@@ -117,7 +164,8 @@ void Prepare(PendingAppend* pending) {
     PreparedEvent prepared;
     prepared.digest = IdempotencyDigest(request.stream_id, request.actor, proposed);
     prepared.event = std::make_shared<RecordedEvent>();
-    v1::EventEnvelope& envelope = prepared.event->envelope;
+    RecordedEvent& event = *prepared.event;
+    v1::EventEnvelope& envelope = event.envelope;
     envelope.set_stream_id(request.stream_id);
     envelope.set_event_id(proposed.event_id);
     envelope.set_event_type(proposed.event_type);
@@ -127,7 +175,11 @@ void Prepare(PendingAppend* pending) {
     envelope.set_correlation_id(proposed.correlation_id);
     envelope.set_causation_id(proposed.causation_id);
     envelope.set_reason(proposed.reason);
-    LEDGER_CHECK(envelope.SerializeToString(&prepared.fixed_bytes), "serializing an envelope");
+    event.stored_bytes.reserve(envelope.ByteSizeLong() + kAssignedFieldsMaxBytes);
+    LEDGER_CHECK(envelope.AppendToString(&event.stored_bytes), "serializing an envelope");
+    // Freed here, on the caller's thread; readers of the recent ring parse
+    // the envelope back from the body.
+    delete envelope.release_payload();
     pending->prepared.push_back(std::move(prepared));
   }
 }
@@ -204,23 +256,34 @@ class RocksEventLog final : public ClosableEventLog {
   void PublishOpenedHead();
   absl::StatusOr<ChainVerifier> VerifyTail(uint64_t last);
 
-  // Writer thread.
+  // Writer thread: stages.
   void WriterLoop();
-  void CompleterLoop();
-  void HandToCompleter(CommittedGroup committed);
   bool TakeGroup(std::vector<PendingAppend*>* group);
-  void CommitGroup(const std::vector<PendingAppend*>& group);
+  StagedGroupPtr StageGroup(std::vector<PendingAppend*> appends);
   absl::StatusOr<RecordedIds> LookupIds(const std::vector<PendingAppend*>& group);
   absl::StatusOr<AppendResult> Stage(PendingAppend* pending, const RecordedIds& recorded_ids,
-                                     int64_t now_micros, GroupOverlay* overlay,
-                                     rocksdb::WriteBatch* batch);
+                                     StagedGroup* group);
   absl::StatusOr<std::optional<AppendResult>> CheckIdempotent(const PendingAppend& pending,
-                                                              const RecordedIds& recorded_ids,
-                                                              const GroupOverlay& overlay,
-                                                              bool* depends_on_batch);
-  absl::StatusOr<uint64_t> StreamVersion(const std::string& stream_id,
-                                         const GroupOverlay& overlay);
-  void Publish(const WriterHead& head, std::vector<std::shared_ptr<const RecordedEvent>> staged);
+                                                              const RecordedIds& recorded_ids);
+  absl::StatusOr<uint64_t> StreamVersion(const std::string& stream_id);
+  void RememberStaged(const StagedGroup& group, size_t first_event);
+  void PruneCommitted();
+  void CacheStreamVersion(std::string_view stream_id, uint64_t version);
+  void HandToCommitter(StagedGroupPtr group);
+
+  // Committer thread: writes.
+  void CommitterLoop();
+  bool TakeStaged(std::vector<StagedGroupPtr>* unit);
+  void TakeStagedLocked(std::vector<StagedGroupPtr>* unit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
+  void SetCommitterIdle(bool idle);
+  void WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch);
+  void PutStaged(const StagedEvent& staged, rocksdb::WriteBatch* batch);
+  void FailUnit(const CommitUnit& unit);
+
+  // Completer thread: publishes and answers.
+  void HandToCompleter(CommitUnit unit);
+  void CompleterLoop();
+  void Publish(const CommitUnit& unit);
 
   // Reads.
   absl::StatusOr<RecordedEvent> ReadPosition(uint64_t position);
@@ -242,19 +305,58 @@ class RocksEventLog final : public ClosableEventLog {
 
   absl::Mutex queue_mu_;
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  size_t queued_events_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // True while the committer waits for something to write: then the writer
+  // stages whatever is queued at once (see kMinEventsToStageAhead).
+  bool committer_idle_ ABSL_GUARDED_BY(queue_mu_) = true;
   std::thread writer_;
 
-  // Groups written but not yet published and answered. Bounded so that the
-  // writer cannot run ahead of the completer without limit.
+  // Groups staged but not yet taken by the committer. Bounded (in events
+  // and bytes) so that the writer cannot run ahead of the disk without limit.
+  absl::Mutex commit_mu_;
+  std::deque<StagedGroupPtr> commit_queue_ ABSL_GUARDED_BY(commit_mu_);
+  size_t commit_queue_events_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  size_t commit_queue_bytes_ ABSL_GUARDED_BY(commit_mu_) = 0;
+  bool writer_finished_ ABSL_GUARDED_BY(commit_mu_) = false;
+  std::thread committer_;
+
+  // Units written (or failed) but not yet published and answered. Bounded so
+  // that the committer cannot run ahead of the completer without limit.
   absl::Mutex completion_mu_;
-  std::deque<CommittedGroup> completion_queue_ ABSL_GUARDED_BY(completion_mu_);
-  bool writer_finished_ ABSL_GUARDED_BY(completion_mu_) = false;
+  std::deque<CommitUnit> completion_queue_ ABSL_GUARDED_BY(completion_mu_);
+  bool committer_finished_ ABSL_GUARDED_BY(completion_mu_) = false;
   std::thread completer_;
 
-  // Writer thread only.
+  // Writer thread only. writer_head_ is the staged head: it runs ahead of
+  // what is committed by the groups in flight.
   WriterHead writer_head_;
+  uint64_t staged_sequence_ = 0;
+  // Last versions of committed streams (a cache: misses read RocksDB).
   absl::flat_hash_map<std::string, uint64_t> stream_versions_;
+  // The in-flight overlay: what groups staged but not yet known to be
+  // committed recorded, consulted before the cache and RocksDB (which cannot
+  // hold it yet). Keys and digests point into the groups of in_flight_,
+  // which stay alive until pruned; a group is pruned once its sequence is at
+  // or below committed_sequence_, when RocksDB holds everything it staged.
+  std::deque<StagedGroupPtr> in_flight_;
+  absl::flat_hash_map<std::string_view, InFlightId> in_flight_ids_;
+  absl::flat_hash_map<std::string_view, InFlightStream> in_flight_streams_;
+
+  // The last group whose synced write returned OK. Written by the committer,
+  // read by the writer to prune its overlay; never moves after a failed write.
+  std::atomic<uint64_t> committed_sequence_{0};
+
+  // Writer thread only: the assigned fields of the event being staged
+  // (reused so that serializing them allocates nothing).
+  v1::EventEnvelope assigned_;
+
+  // Committer thread only: the head RocksDB holds, why writing stopped, and
+  // buffers reused for index keys and values.
+  WriterHead committed_head_;
+  std::optional<std::string> write_failure_;
+  std::string key_buffer_;
+  std::string value_buffer_;
 
   absl::Mutex state_mu_;
   absl::CondVar head_changed_;
@@ -287,7 +389,9 @@ absl::Status RocksEventLog::OpenDb() {
         absl::StrCat("data_dir: cannot create '", options_.data_dir, "': ", error.message()));
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(LedgerDbOptions(), options_.data_dir,
+  rocksdb::DBOptions db_options = LedgerDbOptions();
+  if (options_.env != nullptr) db_options.env = options_.env;
+  rocksdb::Status status = rocksdb::DB::Open(db_options, options_.data_dir,
                                              LedgerColumnFamilies(), &handles_, &raw);
   if (!status.ok()) {
     return FromRocks(status, absl::StrCat("opening the ledger at '", options_.data_dir, "'"));
@@ -300,7 +404,9 @@ absl::Status RocksEventLog::OpenDb() {
   meta_ = handles_[5];
   RETURN_IF_ERROR(CheckSchema());
   RETURN_IF_ERROR(LoadHead());
+  committed_head_ = writer_head_;
   writer_ = std::thread([this] { WriterLoop(); });
+  committer_ = std::thread([this] { CommitterLoop(); });
   completer_ = std::thread([this] { CompleterLoop(); });
   return absl::OkStatus();
 }
@@ -458,10 +564,16 @@ void RocksEventLog::Close() {
     if (stopping_) return;
     stopping_ = true;
   }
+  // Each thread drains what the one before it handed over, then ends.
   if (writer_.joinable()) writer_.join();
   {
-    absl::MutexLock lock(&completion_mu_);
+    absl::MutexLock lock(&commit_mu_);
     writer_finished_ = true;
+  }
+  if (committer_.joinable()) committer_.join();
+  {
+    absl::MutexLock lock(&completion_mu_);
+    committer_finished_ = true;
   }
   if (completer_.joinable()) completer_.join();
   absl::MutexLock lock(&state_mu_);
@@ -519,6 +631,7 @@ void RocksEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
       refused = absl::ResourceExhaustedError(absl::StrCat(
           "more than ", options_.max_pending_appends, " appends are waiting; retry later"));
     } else {
+      queued_events_ += pending->prepared.size();
       queue_.push_back(pending.release());  // the writer owns it from here
     }
   }
@@ -526,20 +639,27 @@ void RocksEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
 }
 
 // ---------------------------------------------------------------------------
-// Append: writer side.
+// Append: writer side (stages).
 
 void RocksEventLog::WriterLoop() {
-  std::vector<PendingAppend*> group;
-  while (TakeGroup(&group)) {
-    CommitGroup(group);
-    group.clear();
+  std::vector<PendingAppend*> appends;
+  while (TakeGroup(&appends)) {
+    PruneCommitted();
+    StagedGroupPtr group = StageGroup(std::move(appends));
+    appends.clear();
+    HandToCommitter(std::move(group));
+    if (options_.after_group_staged) options_.after_group_staged(writer_head_.position);
   }
 }
 
 bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
   absl::MutexLock lock(&queue_mu_);
+  // While the committer writes, a few small appends wait for it to finish
+  // and are then staged together; enough events are staged at once, so that
+  // staging them overlaps the write.
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return !queue_.empty() || stopping_;
+    return stopping_ || (!queue_.empty() && (committer_idle_ || queued_events_ >=
+                                                                    options_.min_events_to_stage_ahead));
   };
   queue_mu_.Await(absl::Condition(&ready));
   if (queue_.empty()) return false;  // stopping, and everything queued is done
@@ -555,109 +675,110 @@ bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
     }
     group->push_back(queue_.front());
     queue_.pop_front();
+    queued_events_ -= next_events;
     events += next_events;
     bytes += next_bytes;
   }
   return true;
 }
 
-void RocksEventLog::CommitGroup(const std::vector<PendingAppend*>& group) {
-  WriteState state = GetWriteState();
-  CommittedGroup committed;
-  committed.appends = group;
-  GroupOverlay overlay;
-  overlay.head = writer_head_;
-  rocksdb::WriteBatch batch;
+// Stages one take of the queue: each append is checked against RocksDB and
+// against every group staged before it (the in-flight overlay), then gets
+// its positions, versions, time and chain. Nothing is written here.
+StagedGroupPtr RocksEventLog::StageGroup(std::vector<PendingAppend*> appends) {
+  auto group = std::make_shared<StagedGroup>();
+  group->sequence = ++staged_sequence_;
+  group->appends = std::move(appends);
+  size_t events = 0;
+  for (const PendingAppend* pending : group->appends) {
+    events += pending->prepared.size();
+    group->bytes += pending->bytes;
+  }
+  group->events.reserve(events);
+  const size_t reserved = group->events.capacity();
   // Transaction time never decreases along the log, whatever the clock does.
-  int64_t now_micros = std::max<int64_t>(
+  group->recorded_at_micros = std::max<int64_t>(
       {absl::ToUnixMicros(options_.clock->Now()), writer_head_.recorded_at_micros, 0});
-  absl::StatusOr<RecordedIds> recorded_ids = LookupIds(group);
-  for (PendingAppend* pending : group) {
+  const WriteState state = GetWriteState();
+  absl::StatusOr<RecordedIds> recorded_ids =
+      state.writable ? LookupIds(group->appends) : RecordedIds();
+  for (PendingAppend* pending : group->appends) {
     if (!state.writable) {
       pending->result = absl::FailedPreconditionError(
           absl::StrCat("the ledger refuses writes: ", state.refusal_reason));
-      continue;
-    }
-    if (!recorded_ids.ok()) {
+    } else if (!recorded_ids.ok()) {
       pending->result = recorded_ids.status();
-      continue;
-    }
-    pending->result = Stage(pending, *recorded_ids, now_micros, &overlay, &batch);
-  }
-  if (!overlay.staged.empty()) {
-    // Check before writing: the staged events extend the head without a gap.
-    LEDGER_CHECK(overlay.head.position == writer_head_.position + overlay.staged.size(),
-                 "staged positions do not extend the head contiguously");
-    LEDGER_CHECK(overlay.staged.front()->envelope.prev_hash() == writer_head_.hash,
-                 "the first staged event does not chain to the head");
-    keys::HeadValue head{overlay.head.position, static_cast<uint64_t>(now_micros),
-                         overlay.head.hash};
-    batch.Put(meta_, keys::kMetaHeadKey, keys::EncodeHead(head));
-    batch.Put(by_time_, keys::ByTimeKey(static_cast<uint64_t>(now_micros)),
-              keys::PositionValue(overlay.head.position));
-    rocksdb::Status status = db_->Write(LedgerWriteOptions(), &batch);
-    if (!status.ok()) {
-      std::string reason = absl::StrCat("a synced write failed: ", status.ToString());
-      RefuseWrites(reason);
-      for (PendingAppend* pending : group) {
-        if (pending->depends_on_batch) {
-          pending->result = absl::UnavailableError(absl::StrCat(
-              reason, "; the append may not have been recorded: retry it with the same event ids "
-                      "once the ledger accepts writes again"));
-        }
-      }
     } else {
-      writer_head_ = overlay.head;
-      for (auto& [stream, version] : overlay.stream_versions) {
-        if (stream_versions_.size() >= limits::kStreamVersionCacheEntries) {
-          stream_versions_.clear();
-        }
-        stream_versions_[stream] = version;
+      pending->result = Stage(pending, *recorded_ids, group.get());
+    }
+  }
+  // The overlay points into group->events: it must not have reallocated.
+  LEDGER_CHECK(group->events.capacity() == reserved, "staged events outgrew their reservation");
+  if (!group->events.empty()) in_flight_.push_back(group);
+  return group;
+}
+
+// Adds the events staged from group->events[first_event] on (one append) to
+// the in-flight overlay.
+void RocksEventLog::RememberStaged(const StagedGroup& group, size_t first_event) {
+  for (size_t i = first_event; i < group.events.size(); ++i) {
+    const StagedEvent& staged = group.events[i];
+    const v1::EventEnvelope& envelope = staged.event->envelope;
+    in_flight_ids_[envelope.event_id()] =
+        InFlightId{envelope.position(), envelope.stream_version(), staged.digest,
+                   envelope.recorded_at_micros()};
+  }
+  const v1::EventEnvelope& last = group.events.back().event->envelope;
+  // Re-keyed on every append: the key must point into the newest group,
+  // the one whose pruning removes the entry.
+  in_flight_streams_.erase(last.stream_id());
+  in_flight_streams_.emplace(last.stream_id(),
+                             InFlightStream{last.stream_version(), group.sequence});
+}
+
+// Drops from the overlay what committed groups staged: RocksDB holds it now.
+// Stream versions move to the cache unless a later group staged the stream.
+void RocksEventLog::PruneCommitted() {
+  const uint64_t committed = committed_sequence_.load(std::memory_order_acquire);
+  while (!in_flight_.empty() && in_flight_.front()->sequence <= committed) {
+    const StagedGroup& group = *in_flight_.front();
+    std::string_view last_stream;
+    for (const StagedEvent& staged : group.events) {
+      const v1::EventEnvelope& envelope = staged.event->envelope;
+      in_flight_ids_.erase(envelope.event_id());
+      if (envelope.stream_id() == last_stream) continue;
+      last_stream = envelope.stream_id();
+      auto it = in_flight_streams_.find(last_stream);
+      if (it != in_flight_streams_.end() && it->second.sequence == group.sequence) {
+        CacheStreamVersion(last_stream, it->second.version);
+        in_flight_streams_.erase(it);
       }
-      committed.staged = std::move(overlay.staged);
-      committed.head = {writer_head_.position, writer_head_.hash,
-                        writer_head_.recorded_at_micros};
     }
+    in_flight_.pop_front();
   }
-  HandToCompleter(std::move(committed));
 }
 
-// The writer hands each written group over and goes on with the next one;
-// publishing, waking callers and freeing memory happen on the completer, in
-// group order, so that they overlap with the next group's synced write.
-void RocksEventLog::HandToCompleter(CommittedGroup committed) {
-  absl::MutexLock lock(&completion_mu_);
-  auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
-    return completion_queue_.size() < limits::kMaxGroupsAwaitingCompletion;
+void RocksEventLog::CacheStreamVersion(std::string_view stream_id, uint64_t version) {
+  if (auto it = stream_versions_.find(Absl(stream_id)); it != stream_versions_.end()) {
+    it->second = version;
+    return;
+  }
+  if (stream_versions_.size() >= limits::kStreamVersionCacheEntries) stream_versions_.clear();
+  stream_versions_.emplace(std::string(stream_id), version);
+}
+
+// Blocks while a full group commit's worth of events is already waiting for
+// the committer, so that staging runs at most one write ahead of the disk.
+void RocksEventLog::HandToCommitter(StagedGroupPtr group) {
+  absl::MutexLock lock(&commit_mu_);
+  auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+    return commit_queue_.empty() || (commit_queue_events_ < limits::kMaxGroupCommitEvents &&
+                                     commit_queue_bytes_ < limits::kMaxGroupCommitBytes);
   };
-  completion_mu_.Await(absl::Condition(&has_room));
-  completion_queue_.push_back(std::move(committed));
-}
-
-void RocksEventLog::CompleterLoop() {
-  while (true) {
-    CommittedGroup committed;
-    {
-      absl::MutexLock lock(&completion_mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
-        return !completion_queue_.empty() || writer_finished_;
-      };
-      completion_mu_.Await(absl::Condition(&ready));
-      if (completion_queue_.empty()) return;  // the writer is done and so are we
-      committed = std::move(completion_queue_.front());
-      completion_queue_.pop_front();
-    }
-    if (!committed.staged.empty()) {
-      Publish(WriterHead{committed.head.position, committed.head.hash,
-                         committed.head.recorded_at_micros},
-              std::move(committed.staged));
-    }
-    // Acknowledge only now: the group is synced and readers can see it.
-    for (PendingAppend* pending : committed.appends) {
-      std::unique_ptr<PendingAppend> owned(pending);
-      std::move(owned->done)(std::move(owned->result));
-    }
-  }
+  commit_mu_.Await(absl::Condition(&has_room));
+  commit_queue_events_ += group->events.size();
+  commit_queue_bytes_ += group->bytes;
+  commit_queue_.push_back(std::move(group));
 }
 
 absl::StatusOr<std::optional<keys::IdEntry>> RocksEventLog::LookupId(std::string_view event_id) {
@@ -703,27 +824,35 @@ absl::StatusOr<RecordedIds> RocksEventLog::LookupIds(const std::vector<PendingAp
 }
 
 // Returns the original result if every event of the request is already
-// recorded with the same body (an idempotent retry), nothing if none is, and
-// AlreadyExists otherwise.
+// recorded or staged with the same body (an idempotent retry), nothing if none
+// is, and AlreadyExists otherwise. A retry of a staged append is answered only
+// after the group that staged it committed: groups are written and answered
+// in order, and nothing is acknowledged after a failed write.
 absl::StatusOr<std::optional<AppendResult>> RocksEventLog::CheckIdempotent(
-    const PendingAppend& pending, const RecordedIds& recorded_ids, const GroupOverlay& overlay,
-    bool* depends_on_batch) {
+    const PendingAppend& pending, const RecordedIds& recorded_ids) {
   const AppendRequest& request = pending.request;
-  std::vector<keys::IdEntry> found;
+  struct Found {
+    uint64_t position;
+    uint64_t version;
+  };
+  std::vector<Found> found;
   size_t first_found_index = 0;
-  bool found_in_overlay = false;
+  std::optional<int64_t> staged_at;  // the recorded time of a staged original
   for (size_t i = 0; i < request.events.size(); ++i) {
     const ProposedEvent& event = request.events[i];
-    const keys::IdEntry* entry = nullptr;
-    if (auto it = overlay.ids.find(event.event_id); it != overlay.ids.end()) {
-      entry = &it->second;
-      found_in_overlay = true;
+    std::optional<Found> entry;
+    std::string_view digest;
+    if (auto it = in_flight_ids_.find(event.event_id); it != in_flight_ids_.end()) {
+      entry = Found{it->second.position, it->second.version};
+      digest = it->second.digest;
+      staged_at = it->second.recorded_at_micros;
     } else if (auto it = recorded_ids.find(event.event_id); it != recorded_ids.end()) {
-      entry = &it->second;
+      entry = Found{it->second.position, it->second.version};
+      digest = it->second.digest;
     }
-    if (entry == nullptr) continue;
+    if (!entry) continue;
     if (found.empty()) first_found_index = i;
-    if (entry->digest != pending.prepared[i].digest) {
+    if (digest != pending.prepared[i].digest) {
       return absl::AlreadyExistsError(absl::StrCat(
           "events[", i, "].event_id: '", event.event_id, "' is already recorded at position ",
           entry->position, " with a different body"));
@@ -746,10 +875,8 @@ absl::StatusOr<std::optional<AppendResult>> RocksEventLog::CheckIdempotent(
   result.last_position = found.back().position;
   result.stream_version = found.back().version;
   result.already_recorded = true;
-  // A retry of an append staged in this very group holds only if it commits.
-  *depends_on_batch = found_in_overlay;
-  if (found_in_overlay) {
-    result.recorded_at = absl::FromUnixMicros(overlay.head.recorded_at_micros);
+  if (staged_at) {
+    result.recorded_at = absl::FromUnixMicros(*staged_at);
   } else {
     ASSIGN_OR_RETURN(RecordedEvent last, ReadPosition(result.last_position));
     result.recorded_at = absl::FromUnixMicros(last.envelope.recorded_at_micros());
@@ -757,10 +884,11 @@ absl::StatusOr<std::optional<AppendResult>> RocksEventLog::CheckIdempotent(
   return std::optional<AppendResult>(result);
 }
 
-absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(const std::string& stream_id,
-                                                      const GroupOverlay& overlay) {
-  if (auto it = overlay.stream_versions.find(stream_id); it != overlay.stream_versions.end()) {
-    return it->second;
+// The stream's last version: staged (the overlay), else committed (the cache,
+// else RocksDB, which holds every committed group the overlay has dropped).
+absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(const std::string& stream_id) {
+  if (auto it = in_flight_streams_.find(stream_id); it != in_flight_streams_.end()) {
+    return it->second.version;
   }
   if (auto it = stream_versions_.find(stream_id); it != stream_versions_.end()) {
     return it->second;
@@ -773,21 +901,18 @@ absl::StatusOr<uint64_t> RocksEventLog::StreamVersion(const std::string& stream_
     std::optional<keys::StreamKeyParts> parts = keys::ParseStreamKey(it->key().ToStringView());
     if (parts && parts->stream_id == stream_id) version = parts->version;
   }
-  stream_versions_[stream_id] = version;
+  CacheStreamVersion(stream_id, version);
   return version;
 }
 
 absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
                                                   const RecordedIds& recorded_ids,
-                                                  int64_t now_micros, GroupOverlay* overlay,
-                                                  rocksdb::WriteBatch* batch) {
+                                                  StagedGroup* group) {
   const AppendRequest& request = pending->request;
-  ASSIGN_OR_RETURN(
-      std::optional<AppendResult> retry,
-      CheckIdempotent(*pending, recorded_ids, *overlay, &pending->depends_on_batch));
+  ASSIGN_OR_RETURN(std::optional<AppendResult> retry, CheckIdempotent(*pending, recorded_ids));
   if (retry) return *retry;
 
-  ASSIGN_OR_RETURN(uint64_t version, StreamVersion(request.stream_id, *overlay));
+  ASSIGN_OR_RETURN(uint64_t version, StreamVersion(request.stream_id));
   const ExpectedVersion& expected = request.expected_version;
   if (expected.kind == ExpectedVersion::Kind::kNoStream && version != 0) {
     return absl::AbortedError(absl::StrCat("expected_version: stream '", request.stream_id,
@@ -800,54 +925,242 @@ absl::StatusOr<AppendResult> RocksEventLog::Stage(PendingAppend* pending,
                                            expected.version));
   }
 
+  const int64_t now_micros = group->recorded_at_micros;
   AppendResult result;
-  result.first_position = overlay->head.position + 1;
+  result.first_position = writer_head_.position + 1;
   result.recorded_at = absl::FromUnixMicros(now_micros);
+  const size_t first_event = group->events.size();
   for (PreparedEvent& prepared : pending->prepared) {
     RecordedEvent& event = *prepared.event;
-    const uint64_t position = overlay->head.position + 1;
-    v1::EventEnvelope assigned;
-    assigned.set_position(position);
-    assigned.set_stream_version(++version);
-    assigned.set_recorded_at_micros(now_micros);
-    assigned.set_prev_hash(overlay->head.hash);
-    LEDGER_CHECK(assigned.SerializeToString(&event.stored_bytes), "serializing an envelope");
-    event.stored_bytes.append(prepared.fixed_bytes);
-    event.envelope.MergeFrom(assigned);
-    std::string value = EncodeRecord(event.stored_bytes);
-    event.hash = value.substr(1, kHashBytes);
-
-    const std::string& event_id = event.envelope.event_id();
-    keys::IdEntry id_entry{position, version, prepared.digest};
-    batch->Put(events_, keys::EventKey(position), value);
-    batch->Put(streams_, keys::StreamKey(request.stream_id, version),
-               keys::PositionValue(position));
-    batch->Put(ids_, event_id, keys::IdValue(id_entry));
-    overlay->ids[event_id] = std::move(id_entry);
-    overlay->head = WriterHead{position, event.hash, now_micros};
-    overlay->staged.push_back(prepared.event);
+    const uint64_t position = writer_head_.position + 1;
+    ++version;
+    // The body is the fixed fields followed by these, appended in place.
+    assigned_.set_position(position);
+    assigned_.set_stream_version(version);
+    assigned_.set_recorded_at_micros(now_micros);
+    assigned_.set_prev_hash(writer_head_.hash);
+    LEDGER_CHECK(assigned_.AppendToString(&event.stored_bytes), "serializing an envelope");
+    v1::EventEnvelope& envelope = event.envelope;
+    envelope.set_position(position);
+    envelope.set_stream_version(version);
+    envelope.set_recorded_at_micros(now_micros);
+    envelope.set_prev_hash(writer_head_.hash);
+    event.hash = Sha256(event.stored_bytes);
+    writer_head_.position = position;
+    writer_head_.hash = event.hash;
+    writer_head_.recorded_at_micros = now_micros;
+    group->events.push_back(StagedEvent{std::move(prepared.event), std::move(prepared.digest)});
   }
-  overlay->stream_versions[request.stream_id] = version;
-  pending->depends_on_batch = true;
-  result.last_position = overlay->head.position;
+  RememberStaged(*group, first_event);
+  result.last_position = writer_head_.position;
   result.stream_version = version;
   return result;
 }
 
-void RocksEventLog::Publish(const WriterHead& head,
-                            std::vector<std::shared_ptr<const RecordedEvent>> staged) {
+// ---------------------------------------------------------------------------
+// Append: committer side (writes).
+
+void RocksEventLog::CommitterLoop() {
+  // Reused across writes: buffers keep their capacity after Clear().
+  rocksdb::WriteBatch batch;
+  while (true) {
+    CommitUnit unit;
+    if (!TakeStaged(&unit.groups)) return;  // the writer is done and so are we
+    WriteUnit(&unit, &batch);
+    HandToCompleter(std::move(unit));
+  }
+}
+
+// Puts one staged event and its index entries. The record is framed in place
+// as integrity/record.h defines it (format byte, hash, body) rather than
+// copied into an EncodeRecord value first; every read checks the frame.
+void RocksEventLog::PutStaged(const StagedEvent& staged, rocksdb::WriteBatch* batch) {
+  const RecordedEvent& event = *staged.event;
+  const v1::EventEnvelope& envelope = event.envelope;
+  const std::string event_key = keys::EventKey(envelope.position());
+  const rocksdb::Slice key(event_key);
+  const rocksdb::Slice record[] = {rocksdb::Slice(&kRecordFormatV1, 1), event.hash,
+                                   event.stored_bytes};
+  batch->Put(events_, rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(record, 3));
+  keys::StreamKeyTo(&key_buffer_, envelope.stream_id(), envelope.stream_version());
+  batch->Put(streams_, key_buffer_, keys::PositionValue(envelope.position()));
+  keys::IdValueTo(&value_buffer_, envelope.position(), envelope.stream_version(), staged.digest);
+  batch->Put(ids_, envelope.event_id(), value_buffer_);
+}
+
+// Takes every group staged so far (bounded by the group commit limits), so
+// that one synced write carries all of them: the committer never writes a
+// lone small group while others wait behind it.
+bool RocksEventLog::TakeStaged(std::vector<StagedGroupPtr>* groups) {
+  {
+    absl::MutexLock lock(&commit_mu_);
+    if (!commit_queue_.empty()) {
+      TakeStagedLocked(groups);
+      return true;
+    }
+  }
+  SetCommitterIdle(true);  // nothing to write: the writer stages at once
+  {
+    absl::MutexLock lock(&commit_mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) {
+      return !commit_queue_.empty() || writer_finished_;
+    };
+    commit_mu_.Await(absl::Condition(&ready));
+    if (commit_queue_.empty()) return false;
+    TakeStagedLocked(groups);
+  }
+  SetCommitterIdle(false);
+  return true;
+}
+
+void RocksEventLog::SetCommitterIdle(bool idle) {
+  absl::MutexLock lock(&queue_mu_);
+  committer_idle_ = idle;
+}
+
+void RocksEventLog::TakeStagedLocked(std::vector<StagedGroupPtr>* groups) {
+  size_t events = 0;
+  size_t bytes = 0;
+  while (!commit_queue_.empty()) {
+    const StagedGroup& next = *commit_queue_.front();
+    if (!groups->empty() && (events + next.events.size() > limits::kMaxGroupCommitEvents ||
+                             bytes + next.bytes > limits::kMaxGroupCommitBytes)) {
+      break;
+    }
+    events += next.events.size();
+    bytes += next.bytes;
+    commit_queue_events_ -= next.events.size();
+    commit_queue_bytes_ -= next.bytes;
+    groups->push_back(std::move(commit_queue_.front()));
+    commit_queue_.pop_front();
+  }
+}
+
+// Writes every event the unit's groups staged, their indexes, one time-index
+// entry per group and the new head with one synced write. After a failed
+// write nothing is written again: this unit and every later one fail, so that
+// nothing staged behind a write that may be lost is ever acknowledged.
+void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
+  if (write_failure_) {
+    FailUnit(*unit);
+    return;
+  }
+  batch->Clear();
+  WriterHead head = committed_head_;
+  bool any = false;
+  for (const StagedGroupPtr& group : unit->groups) {
+    if (group->events.empty()) continue;
+    for (const StagedEvent& staged : group->events) {
+      const v1::EventEnvelope& envelope = staged.event->envelope;
+      const uint64_t position = envelope.position();
+      // Check before writing: each event extends the head without a gap,
+      // chains to it, and does not go back in time.
+      LEDGER_CHECK(position == head.position + 1,
+                   "staged positions do not extend the head contiguously");
+      LEDGER_CHECK(envelope.prev_hash() == head.hash,
+                   "a staged event does not chain to the event before it");
+      LEDGER_CHECK(envelope.recorded_at_micros() >= head.recorded_at_micros,
+                   "a staged event's recorded time decreases");
+      LEDGER_CHECK(staged.event->hash.size() == kHashBytes, "a staged event has no hash");
+      PutStaged(staged, batch);
+      head.position = position;
+      head.hash = staged.event->hash;
+      head.recorded_at_micros = envelope.recorded_at_micros();
+    }
+    batch->Put(by_time_, keys::ByTimeKey(static_cast<uint64_t>(group->recorded_at_micros)),
+               keys::PositionValue(head.position));
+    any = true;
+  }
+  if (any) {
+    keys::HeadValue stored{head.position, static_cast<uint64_t>(head.recorded_at_micros),
+                           head.hash};
+    batch->Put(meta_, keys::kMetaHeadKey, keys::EncodeHead(stored));
+    rocksdb::Status status = db_->Write(LedgerWriteOptions(), batch);
+    if (!status.ok()) {
+      write_failure_ = absl::StrCat("a synced write failed: ", status.ToString());
+      RefuseWrites(*write_failure_);
+      FailUnit(*unit);
+      return;
+    }
+    committed_head_ = head;
+    unit->written = true;
+    unit->head = std::move(head);
+  }
+  committed_sequence_.store(unit->groups.back()->sequence, std::memory_order_release);
+}
+
+// Answers every append of the unit UNAVAILABLE: its groups were staged on top
+// of a write that failed, so no outcome computed for them can be trusted.
+void RocksEventLog::FailUnit(const CommitUnit& unit) {
+  const std::string reason = absl::StrCat(
+      *write_failure_,
+      "; the append may not have been recorded: retry it with the same event ids once the "
+      "ledger accepts writes again");
+  for (const StagedGroupPtr& group : unit.groups) {
+    for (PendingAppend* pending : group->appends) pending->result = absl::UnavailableError(reason);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Append: completer side (publishes and answers).
+
+// Publishing, waking callers and freeing memory happen on the completer, in
+// unit order, so that they overlap with the next synced write.
+void RocksEventLog::HandToCompleter(CommitUnit unit) {
+  absl::MutexLock lock(&completion_mu_);
+  auto has_room = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+    return completion_queue_.size() < limits::kMaxGroupsAwaitingCompletion;
+  };
+  completion_mu_.Await(absl::Condition(&has_room));
+  completion_queue_.push_back(std::move(unit));
+}
+
+void RocksEventLog::CompleterLoop() {
+  while (true) {
+    CommitUnit unit;
+    {
+      absl::MutexLock lock(&completion_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) {
+        return !completion_queue_.empty() || committer_finished_;
+      };
+      completion_mu_.Await(absl::Condition(&ready));
+      if (completion_queue_.empty()) return;  // the committer is done and so are we
+      unit = std::move(completion_queue_.front());
+      completion_queue_.pop_front();
+    }
+    if (unit.written) Publish(unit);
+    // Acknowledge only now: the unit is synced and readers can see it.
+    for (const StagedGroupPtr& group : unit.groups) {
+      for (PendingAppend* pending : group->appends) {
+        std::unique_ptr<PendingAppend> owned(pending);
+        std::move(owned->done)(std::move(owned->result));
+      }
+      group->appends.clear();
+    }
+  }
+}
+
+void RocksEventLog::Publish(const CommitUnit& unit) {
   // Events leaving the ring are freed after the lock is released.
   std::vector<std::shared_ptr<const RecordedEvent>> evicted;
   absl::MutexLock lock(&state_mu_);
-  LEDGER_CHECK(staged.front()->envelope.position() == head_.position + 1,
-               "published events do not follow the published head");
-  for (auto& event : staged) recent_.push_back(std::move(event));
+  uint64_t next = head_.position + 1;
+  for (const StagedGroupPtr& group : unit.groups) {
+    for (const StagedEvent& staged : group->events) {
+      LEDGER_CHECK(staged.event->envelope.position() == next,
+                   "published events do not follow the published head");
+      recent_.push_back(staged.event);
+      ++next;
+    }
+  }
+  LEDGER_CHECK(unit.head.position == next - 1, "the published head is not the last event");
   while (recent_.size() > options_.recent_events_cached) {
     evicted.push_back(std::move(recent_.front()));
     recent_.pop_front();
     ++recent_first_;
   }
-  head_ = Head{head.position, head.hash, absl::FromUnixMicros(head.recorded_at_micros)};
+  head_ = Head{unit.head.position, unit.head.hash,
+               absl::FromUnixMicros(unit.head.recorded_at_micros)};
   head_changed_.SignalAll();
 }
 
@@ -1257,7 +1570,18 @@ std::vector<RecordedEvent> RocksEventLog::TakeRecent(uint64_t from_position, siz
   }
   std::vector<RecordedEvent> events;
   events.reserve(shared.size());
-  for (const auto& event : shared) events.push_back(*event);
+  for (const auto& event : shared) {
+    RecordedEvent copy;
+    copy.hash = event->hash;
+    copy.stored_bytes = event->stored_bytes;
+    // The ring keeps the payload only in the body: the envelope is read back
+    // from exactly what is stored (its hash was computed over these bytes).
+    LEDGER_CHECK(copy.envelope.ParseFromString(copy.stored_bytes),
+                 "a body in the recent ring does not parse");
+    LEDGER_CHECK(copy.envelope.position() == event->envelope.position(),
+                 "a body in the recent ring names another position");
+    events.push_back(std::move(copy));
+  }
   return events;
 }
 

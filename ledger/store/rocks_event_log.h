@@ -4,16 +4,21 @@
 // ledger/store/rocks_options.h. Design and guarantees: docs/STORAGE.md.
 //
 // Appends are validated on the caller's thread, then queued for a single
-// writer thread that merges everything queued into one WriteBatch, checks
-// idempotency and expected versions against the batch and the database,
-// assigns positions and chains hashes, and commits with one synced write
-// (group commit). Callers are answered only after that write returns.
+// writer thread that takes everything queued as one group, checks idempotency
+// and expected versions against the database and every group staged before
+// it, and assigns positions and chains hashes (staging). A committer thread
+// writes everything staged so far with one synced write (group commit) while
+// the writer stages the next groups; a completer thread then publishes the
+// groups and answers their callers. Callers are answered only after the
+// synced write returns.
 //
 // This header deliberately does not include RocksDB: services/ sees only the
 // EventLog interface.
 #ifndef LEDGER_STORE_ROCKS_EVENT_LOG_H_
 #define LEDGER_STORE_ROCKS_EVENT_LOG_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +26,10 @@
 #include "ledger/limits.h"
 #include "ledger/store/event_log.h"
 #include "ledger/util/clock.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
 
 namespace ledger {
 
@@ -32,6 +41,16 @@ struct RocksEventLogOptions {
   size_t recent_events_cached = limits::kRecentEventsCached;
   size_t max_pending_appends = limits::kMaxPendingAppends;
   size_t max_subscriptions = limits::kMaxSubscriptions;
+  // See limits::kMinEventsToStageAhead (tests set 1 to stage eagerly).
+  size_t min_events_to_stage_ahead = limits::kMinEventsToStageAhead;
+
+  // Tests and benchmarks only. The RocksDB environment (nullptr: RocksDB's
+  // default), so that a test can make a synced write block or fail, and a
+  // benchmark can count synced writes.
+  rocksdb::Env* env = nullptr;
+  // Tests only. Called on the writer thread each time it has staged a group
+  // (positions assigned, not yet written), with the last staged position.
+  std::function<void(uint64_t)> after_group_staged;
 };
 
 class ClosableEventLog : public EventLog {

@@ -6,10 +6,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "ledger/integrity/sha256.h"
 #include "ledger/testing/temp_dir.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 
 namespace ledger {
 namespace {
@@ -30,14 +34,140 @@ AppendRequest Request(const std::string& stream, ExpectedVersion expected,
   return AppendRequest{stream, expected, std::move(events), "local:test"};
 }
 
+// A file system whose WAL syncs can be held and then failed or let through,
+// so that a test can stage groups behind a synced write in flight.
+class GatedSyncFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  GatedSyncFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "GatedSyncFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* debug) override {
+    rocksdb::IOStatus status = target()->NewWritableFile(name, options, file, debug);
+    if (status.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<GatedFile>(std::move(*file), this);
+    }
+    return status;
+  }
+
+  // The next WAL sync blocks until Release().
+  void Arm() {
+    absl::MutexLock lock(&mu_);
+    armed_ = true;
+    blocked_ = false;
+    released_.reset();
+  }
+  void WaitUntilBlocked() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&blocked_));
+  }
+  // Ends the held sync with `status` (after really syncing when it is OK).
+  void Release(rocksdb::IOStatus status) {
+    absl::MutexLock lock(&mu_);
+    released_ = std::move(status);
+  }
+
+ private:
+  class GatedFile : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    GatedFile(std::unique_ptr<rocksdb::FSWritableFile> file, GatedSyncFileSystem* fs)
+        : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* debug) override {
+      rocksdb::IOStatus status = fs_->Pass();
+      return status.ok() ? target()->Sync(options, debug) : status;
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                            rocksdb::IODebugContext* debug) override {
+      rocksdb::IOStatus status = fs_->Pass();
+      return status.ok() ? target()->Fsync(options, debug) : status;
+    }
+
+   private:
+    GatedSyncFileSystem* const fs_;
+  };
+
+  rocksdb::IOStatus Pass() {
+    absl::MutexLock lock(&mu_);
+    if (!armed_) return rocksdb::IOStatus::OK();
+    armed_ = false;
+    blocked_ = true;
+    auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return released_.has_value(); };
+    mu_.Await(absl::Condition(&released));
+    return *released_;
+  }
+
+  absl::Mutex mu_;
+  bool armed_ ABSL_GUARDED_BY(mu_) = false;
+  bool blocked_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<rocksdb::IOStatus> released_ ABSL_GUARDED_BY(mu_);
+};
+
+// Outcomes of asynchronous appends, by name, in the order they were answered.
+class Outcomes {
+ public:
+  AppendCallback Record(std::string name) {
+    return [this, name](absl::StatusOr<AppendResult> result) {
+      absl::MutexLock lock(&mu_);
+      order_.push_back(name);
+      results_.emplace(name, std::move(result));
+    };
+  }
+  void WaitFor(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return results_.size() >= count; };
+    mu_.Await(absl::Condition(&done));
+  }
+  absl::StatusOr<AppendResult> Get(const std::string& name) {
+    absl::MutexLock lock(&mu_);
+    return results_.at(name);
+  }
+  std::vector<std::string> Order() {
+    absl::MutexLock lock(&mu_);
+    return order_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> order_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::StatusOr<AppendResult>> results_ ABSL_GUARDED_BY(mu_);
+};
+
+// The last position the writer has staged, as its test hook reports it.
+class StagedWatch {
+ public:
+  std::function<void(uint64_t)> Hook() {
+    return [this](uint64_t position) {
+      absl::MutexLock lock(&mu_);
+      staged_ = position;
+    };
+  }
+  void WaitFor(uint64_t position) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return staged_ >= position; };
+    mu_.Await(absl::Condition(&reached));
+  }
+
+ private:
+  absl::Mutex mu_;
+  uint64_t staged_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 class RocksEventLogTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open() {
+  void Open(rocksdb::Env* env = nullptr, std::function<void(uint64_t)> staged_hook = nullptr) {
     RocksEventLogOptions options;
     options.data_dir = dir_.Sub("ledger");
     options.clock = &clock_;
+    options.env = env;
+    options.after_group_staged = std::move(staged_hook);
+    // Stage every append at once, even behind a write in flight, so that the
+    // tests of the in-flight overlay can hold a write and stage behind it.
+    if (options.after_group_staged) options.min_events_to_stage_ahead = 1;
     auto log = OpenRocksEventLog(options);
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
@@ -403,6 +533,119 @@ TEST_F(RocksEventLogTest, AppendAfterCloseIsUnavailable) {
   EXPECT_THAT(log_->Append(Request("s", ExpectedVersion::Any(), {Event("c2")})),
               StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_TRUE(log_->GetEvent("c1").ok());  // reads keep working until destruction
+}
+
+// While one group's synced write is in flight, the writer stages the next
+// groups against it: a retry of an append staged but not yet committed gets
+// the same positions, and expected versions see the staged versions.
+TEST_F(RocksEventLogTest, StagingBehindAWriteInFlightSeesTheStagedAppends) {
+  auto fs = std::make_shared<GatedSyncFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  StagedWatch staged;
+  log_.reset();
+  Open(env.get(), staged.Hook());
+  Outcomes outcomes;
+
+  fs->Arm();
+  auto first = Request("s", ExpectedVersion::NoStream(), {Event("a1"), Event("a2")});
+  log_->AppendAsync(first, outcomes.Record("first"));
+  fs->WaitUntilBlocked();  // positions 1-2 are staged, their write is held
+  log_->AppendAsync(first, outcomes.Record("retry"));
+  log_->AppendAsync(Request("s", ExpectedVersion::NoStream(), {Event("x1")}),
+                    outcomes.Record("no_stream"));
+  log_->AppendAsync(Request("s", ExpectedVersion::Exact(1), {Event("y1")}),
+                    outcomes.Record("stale"));
+  log_->AppendAsync(Request("s", ExpectedVersion::Any(), {Event("a1", "{\"v\":2}")}),
+                    outcomes.Record("other_body"));
+  log_->AppendAsync(Request("s", ExpectedVersion::Exact(2), {Event("z1")}),
+                    outcomes.Record("next"));
+  staged.WaitFor(3);  // everything above is staged behind the held write
+  EXPECT_EQ(log_->GetHead().position, 0u);
+  fs->Release(rocksdb::IOStatus::OK());
+  outcomes.WaitFor(6);
+
+  absl::StatusOr<AppendResult> original = outcomes.Get("first");
+  ASSERT_TRUE(original.ok()) << original.status();
+  absl::StatusOr<AppendResult> retry = outcomes.Get("retry");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->already_recorded);
+  EXPECT_EQ(retry->first_position, 1u);
+  EXPECT_EQ(retry->last_position, 2u);
+  EXPECT_EQ(retry->stream_version, 2u);
+  EXPECT_EQ(retry->recorded_at, original->recorded_at);
+  EXPECT_THAT(outcomes.Get("no_stream"),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("already exists at version 2")));
+  EXPECT_THAT(outcomes.Get("stale"),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("is at version 2, expected 1")));
+  EXPECT_THAT(outcomes.Get("other_body"),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("a different body")));
+  absl::StatusOr<AppendResult> next = outcomes.Get("next");
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->first_position, 3u);
+  EXPECT_EQ(next->stream_version, 3u);
+  // The original is answered before anything staged behind it.
+  EXPECT_EQ(outcomes.Order().front(), "first");
+
+  EXPECT_EQ(log_->GetHead().position, 3u);
+  auto report = log_->Verify(0, 0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->finding->detail;
+  log_.reset();
+  Open();
+  EXPECT_EQ(log_->GetHead().position, 3u);
+  AppendResult after = MustAppend(Request("s", ExpectedVersion::Exact(3), {Event("w1")}));
+  EXPECT_EQ(after.first_position, 4u);
+}
+
+// A failed synced write fails every group staged behind it: none of their
+// appends is acknowledged, none is written, and the log refuses writes.
+TEST_F(RocksEventLogTest, FailedWriteFailsEveryGroupStagedBehindIt) {
+  auto fs = std::make_shared<GatedSyncFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  StagedWatch staged;
+  log_.reset();
+  Open(env.get(), staged.Hook());
+  MustAppend(Request("s", ExpectedVersion::Any(), {Event("e1")}));
+  Outcomes outcomes;
+
+  fs->Arm();
+  log_->AppendAsync(Request("s", ExpectedVersion::Exact(1), {Event("a1"), Event("a2")}),
+                    outcomes.Record("held"));
+  fs->WaitUntilBlocked();
+  log_->AppendAsync(Request("s", ExpectedVersion::Exact(3), {Event("b1")}),
+                    outcomes.Record("behind_same_stream"));
+  log_->AppendAsync(Request("t", ExpectedVersion::Any(), {Event("c1")}),
+                    outcomes.Record("behind_other_stream"));
+  log_->AppendAsync(Request("s", ExpectedVersion::Any(), {Event("a1"), Event("a2")}),
+                    outcomes.Record("retry_of_held"));
+  staged.WaitFor(5);
+  fs->Release(rocksdb::IOStatus::IOError("injected sync failure"));
+  outcomes.WaitFor(4);
+
+  for (const char* name :
+       {"held", "behind_same_stream", "behind_other_stream", "retry_of_held"}) {
+    EXPECT_THAT(outcomes.Get(name),
+                StatusIs(absl::StatusCode::kUnavailable, HasSubstr("a synced write failed")))
+        << name;
+  }
+  EXPECT_EQ(log_->GetHead().position, 1u);
+  EXPECT_FALSE(log_->GetWriteState().writable);
+  EXPECT_THAT(log_->Append(Request("t", ExpectedVersion::Any(), {Event("d1")})),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(log_->GetEvent("b1"), StatusIs(absl::StatusCode::kNotFound));
+
+  // Reopened, the log holds at most the held write (its bytes reached the WAL
+  // before the sync failed), never what was staged behind it.
+  log_.reset();
+  Open();
+  const uint64_t head = log_->GetHead().position;
+  EXPECT_TRUE(head == 1u || head == 3u) << head;
+  EXPECT_THAT(log_->GetEvent("b1"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(log_->GetEvent("c1"), StatusIs(absl::StatusCode::kNotFound));
+  auto report = log_->Verify(0, 0);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->finding->detail;
+  EXPECT_TRUE(log_->GetWriteState().writable);
 }
 
 }  // namespace

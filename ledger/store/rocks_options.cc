@@ -29,8 +29,21 @@ rocksdb::DBOptions LedgerDbOptions() {
   // Never recycle WAL files: a recycled file's stale tail could be mistaken
   // for records by a tolerant recovery mode.
   options.recycle_log_file_num = 0;
-  // The writer thread merges appends itself (group commit); RocksDB's own
-  // write pipeline stays in its strictest, ordered mode.
+  // The log merges appends itself (group commit) and one committer thread
+  // calls DB::Write, one synced batch at a time; RocksDB's own write pipeline
+  // stays in its strictest, ordered mode, where a write is in the WAL (synced)
+  // and in the memtable, in order, before DB::Write returns:
+  //   - enable_pipelined_write overlaps one writer's memtable insert with the
+  //     next writer's WAL write; with a single writer there is nothing to
+  //     overlap (the log overlaps staging with syncing itself);
+  //   - unordered_write lets later writes become visible before earlier ones
+  //     and gives up snapshot consistency, which the writer's lookups of ids
+  //     and stream versions rely on;
+  //   - two_write_queues serves write-prepared transactions, unused here;
+  //   - manual_wal_flush would keep WAL records in memory until FlushWAL.
+  // allow_concurrent_memtable_write (RocksDB's default, left on) inserts the
+  // batches of one write group in parallel, but only across writer threads:
+  // the committer's single batch is inserted by the committer alone.
   options.enable_pipelined_write = false;
   options.unordered_write = false;
   options.two_write_queues = false;
