@@ -167,6 +167,20 @@ class EventLog {
   // Starts at `from_position` (0 and 1 both mean the start of the log).
   virtual absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(uint64_t from_position) = 0;
 
+  // The Merkle tree of the log (RFC 9162, integrity/merkle.h) over the
+  // events' hashes, leaf i being position i + 1. Sizes are at most the head;
+  // InvalidArgument beyond it.
+  //
+  // The root of the tree of the first `tree_size` events.
+  virtual absl::StatusOr<std::string> TreeRoot(uint64_t tree_size) = 0;
+  // The inclusion proof of the event at `position` in the tree of `tree_size`
+  // events (position <= tree_size).
+  virtual absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t position,
+                                                                  uint64_t tree_size) = 0;
+  // The consistency proof from the tree of `old_size` events to the tree of
+  // `new_size` events (old_size <= new_size).
+  virtual absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size,
+                                                                    uint64_t new_size) = 0;
   // Verifies positions [from, to] (0: 1 and head). Problems are reported, not
   // returned as errors; an error means the range itself is invalid.
   virtual absl::StatusOr<VerifyReport> Verify(uint64_t from_position, uint64_t to_position) = 0;

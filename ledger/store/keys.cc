@@ -63,6 +63,17 @@ std::string StreamUpperBound(std::string_view stream_id) {
   return key;
 }
 
+std::string MerkleNodeKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  PutBigEndian64(&key, index);
+  return key;
+}
+
+std::optional<MerkleNodeKeyParts> ParseMerkleNodeKey(std::string_view key) {
+  if (key.size() != 9 || static_cast<unsigned char>(key[0]) > 63) return std::nullopt;
+  return MerkleNodeKeyParts{static_cast<unsigned char>(key[0]), GetBigEndian64(key, 1)};
+}
+
 std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
   std::string bound(prefix);
   while (!bound.empty()) {

@@ -6,7 +6,9 @@
 //   column family "streams":  key := stream_id 0x00 version:u64  value := position:u64
 //   column family "ids":      key := event_id                    value := position:u64 version:u64 digest:32
 //   column family "by_time":  key := recorded_at_micros:u64     value := last_position:u64
+//   column family "merkle":   key := level:u8 index:u64          value := hash:32
 //   column family "meta":     key := "head"                      value := position:u64 recorded_at_micros:u64 hash:32
+//                             key := "merkle_frontier"           value := integrity/merkle.h MerkleFrontier::Serialize
 //                             key := "schema_version"            value := version:u32
 //
 // Positions and versions start at 1; 0 means "none". Stream ids never contain
@@ -18,6 +20,13 @@
 // `by_time` has one entry per recorded time, not per event: every event of a
 // group commit shares one time, and times never decrease along the log, so
 // "the last position at or before T" is the value of the last key <= T.
+//
+// `merkle` holds the perfect nodes of the RFC 9162 tree over the events'
+// hashes (leaf i = LeafHash(hash of position i + 1)) at levels >=
+// merkle::kStoredNodeLevel only: node (level, index) covers leaves
+// [index << level, (index + 1) << level); lower nodes are recomputed from the
+// events. `merkle_frontier` is the tree's right edge at the head, written with
+// it in the same batch (checked as a pair at open).
 //
 // Thread-safety: pure functions.
 #ifndef LEDGER_STORE_KEYS_H_
@@ -35,8 +44,10 @@ inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kIdsFamily[] = "ids";
 inline constexpr char kByTimeFamily[] = "by_time";
 inline constexpr char kMetaFamily[] = "meta";
+inline constexpr char kMerkleFamily[] = "merkle";
 
 inline constexpr char kMetaHeadKey[] = "head";
+inline constexpr char kMetaMerkleFrontierKey[] = "merkle_frontier";
 inline constexpr char kMetaSchemaVersionKey[] = "schema_version";
 inline constexpr uint32_t kSchemaVersion = 1;
 
@@ -83,6 +94,14 @@ std::optional<IdEntry> ParseIdValue(std::string_view value);
 // by_time (the value is PositionValue of the last position at that time)
 std::string ByTimeKey(uint64_t recorded_at_micros);
 std::optional<uint64_t> ParseByTimeKey(std::string_view key);
+
+// merkle
+std::string MerkleNodeKey(int level, uint64_t index);
+struct MerkleNodeKeyParts {
+  int level;
+  uint64_t index;
+};
+std::optional<MerkleNodeKeyParts> ParseMerkleNodeKey(std::string_view key);
 
 // meta
 struct HeadValue {

@@ -66,6 +66,17 @@ TEST(KeysTest, PrefixUpperBoundIsAboveEveryKeyWithThePrefix) {
   EXPECT_FALSE(PrefixUpperBound(std::string(2, '\xff')).has_value());
 }
 
+TEST(KeysTest, MerkleNodeKeysRoundTripAndSortByLevelThenIndex) {
+  auto parts = ParseMerkleNodeKey(MerkleNodeKey(5, 1234567));
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->level, 5);
+  EXPECT_EQ(parts->index, 1234567u);
+  EXPECT_LT(MerkleNodeKey(4, 255), MerkleNodeKey(4, 256));
+  EXPECT_LT(MerkleNodeKey(4, ~0ull), MerkleNodeKey(5, 0));
+  EXPECT_FALSE(ParseMerkleNodeKey("short").has_value());
+  EXPECT_FALSE(ParseMerkleNodeKey(std::string(1, '\x40') + std::string(8, '\0')).has_value());
+}
+
 TEST(KeysTest, IdValueRoundTrips) {
   IdEntry entry{17, 3, std::string(32, 'x')};
   auto parsed = ParseIdValue(IdValue(entry));

@@ -50,6 +50,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "ledger/integrity/chain_verifier.h"
+#include "ledger/integrity/merkle.h"
 #include "ledger/integrity/record.h"
 #include "ledger/integrity/sha256.h"
 #include "ledger/store/append_validation.h"
@@ -239,6 +240,9 @@ class RocksEventLog final : public ClosableEventLog {
   WriteState GetWriteState() override;
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(uint64_t from_position) override;
   absl::StatusOr<VerifyReport> Verify(uint64_t from_position, uint64_t to_position) override;
+  absl::StatusOr<std::string> TreeRoot(uint64_t tree_size) override;
+  absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t position, uint64_t tree_size) override;
+  absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size, uint64_t new_size) override;
   void Close() override;
 
   // For subscriptions.
@@ -252,6 +256,13 @@ class RocksEventLog final : public ClosableEventLog {
   // Open.
   absl::Status CheckSchema();
   absl::Status LoadHead();
+  absl::Status LoadMerkle();
+  absl::Status BuildMerkle(uint64_t last);
+  absl::Status CheckTreeSize(std::string_view field, uint64_t tree_size);
+  // Proofs and roots read stored nodes and recompute the lower ones from
+  // the events' hashes.
+  template <typename Fn>
+  auto WithNodeSource(Fn fn);
   void RefuseWrites(std::string reason);
   void PublishOpenedHead();
   absl::StatusOr<ChainVerifier> VerifyTail(uint64_t last);
@@ -302,6 +313,7 @@ class RocksEventLog final : public ClosableEventLog {
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* by_time_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* merkle_ = nullptr;
 
   absl::Mutex queue_mu_;
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
@@ -354,6 +366,8 @@ class RocksEventLog final : public ClosableEventLog {
   // Committer thread only: the head RocksDB holds, why writing stopped, and
   // buffers reused for index keys and values.
   WriterHead committed_head_;
+  // The Merkle tree's right edge at committed_head_ (committer-owned, like it).
+  merkle::MerkleFrontier committed_frontier_;
   std::optional<std::string> write_failure_;
   std::string key_buffer_;
   std::string value_buffer_;
@@ -402,8 +416,10 @@ absl::Status RocksEventLog::OpenDb() {
   ids_ = handles_[3];
   by_time_ = handles_[4];
   meta_ = handles_[5];
+  merkle_ = handles_[6];
   RETURN_IF_ERROR(CheckSchema());
   RETURN_IF_ERROR(LoadHead());
+  RETURN_IF_ERROR(LoadMerkle());
   committed_head_ = writer_head_;
   writer_ = std::thread([this] { WriterLoop(); });
   committer_ = std::thread([this] { CommitterLoop(); });
@@ -503,6 +519,59 @@ absl::Status RocksEventLog::LoadHead() {
                               static_cast<int64_t>(stored->recorded_at_micros)};
   }
   PublishOpenedHead();
+  return absl::OkStatus();
+}
+
+// Loads the Merkle frontier stored with the head and checks the pair. A ledger
+// written before the tree existed has none: it is built once from the events.
+absl::Status RocksEventLog::LoadMerkle() {
+  std::string value;
+  rocksdb::Status status = db_->Get(LedgerReadOptions(), meta_, keys::kMetaMerkleFrontierKey, &value);
+  if (!status.ok() && !status.IsNotFound()) return FromRocks(status, "reading the Merkle frontier");
+  const uint64_t head = writer_head_.position;
+  if (status.IsNotFound()) {
+    // A damaged log (already refusing writes) is not built upon.
+    if (head == 0 || !GetWriteState().writable) return absl::OkStatus();
+    return BuildMerkle(head);
+  }
+  absl::StatusOr<merkle::MerkleFrontier> frontier = merkle::MerkleFrontier::Parse(value);
+  if (!frontier.ok()) {
+    RefuseWrites(absl::StrCat("the stored Merkle frontier is malformed: ", frontier.status().message()));
+    return absl::OkStatus();
+  }
+  if (frontier->size() != head) {
+    RefuseWrites(absl::StrCat("the stored Merkle frontier covers ", frontier->size(),
+                              " events but the head is at position ", head));
+    return absl::OkStatus();
+  }
+  committed_frontier_ = *std::move(frontier);
+  return absl::OkStatus();
+}
+
+// Builds the Merkle tree of events 1..last (published already) in batches,
+// then stores the frontier with one synced write. A crash before that write
+// leaves no frontier, and the next open builds again (the nodes are the same).
+absl::Status RocksEventLog::BuildMerkle(uint64_t last) {
+  LEDGER_LOG_INFO("building the Merkle tree over %d events", last);
+  merkle::MerkleFrontier frontier;
+  rocksdb::WriteBatch batch;
+  rocksdb::WriteOptions unsynced;
+  for (uint64_t from = 1; from <= last;) {
+    ASSIGN_OR_RETURN(ReadPage page, ReadAll(from, Direction::kForward, limits::kMaxPageSize));
+    for (const RecordedEvent& event : page.events) {
+      for (const merkle::Node& node : frontier.Append(merkle::LeafHash(event.hash))) {
+        if (merkle::IsStoredNode(node)) batch.Put(merkle_, keys::MerkleNodeKey(node.level, node.index), node.hash);
+      }
+    }
+    RETURN_IF_ERROR(FromRocks(db_->Write(unsynced, &batch), "writing Merkle nodes"));
+    batch.Clear();
+    if (page.end_of_range || page.events.empty()) break;
+    from = page.next_from;
+  }
+  LEDGER_CHECK(frontier.size() == last, "the Merkle tree built at open does not cover the log");
+  batch.Put(meta_, keys::kMetaMerkleFrontierKey, frontier.Serialize());
+  RETURN_IF_ERROR(FromRocks(db_->Write(LedgerWriteOptions(), &batch), "writing the Merkle frontier"));
+  committed_frontier_ = std::move(frontier);
   return absl::OkStatus();
 }
 
@@ -1047,6 +1116,7 @@ void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
   }
   batch->Clear();
   WriterHead head = committed_head_;
+  merkle::MerkleFrontier frontier = committed_frontier_;
   bool any = false;
   for (const StagedGroupPtr& group : unit->groups) {
     if (group->events.empty()) continue;
@@ -1063,6 +1133,9 @@ void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
                    "a staged event's recorded time decreases");
       LEDGER_CHECK(staged.event->hash.size() == kHashBytes, "a staged event has no hash");
       PutStaged(staged, batch);
+      for (const merkle::Node& node : frontier.Append(merkle::LeafHash(staged.event->hash))) {
+        if (merkle::IsStoredNode(node)) batch->Put(merkle_, keys::MerkleNodeKey(node.level, node.index), node.hash);
+      }
       head.position = position;
       head.hash = staged.event->hash;
       head.recorded_at_micros = envelope.recorded_at_micros();
@@ -1075,6 +1148,8 @@ void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
     keys::HeadValue stored{head.position, static_cast<uint64_t>(head.recorded_at_micros),
                            head.hash};
     batch->Put(meta_, keys::kMetaHeadKey, keys::EncodeHead(stored));
+    LEDGER_CHECK(frontier.size() == head.position, "the Merkle frontier does not cover the head");
+    batch->Put(meta_, keys::kMetaMerkleFrontierKey, frontier.Serialize());
     rocksdb::Status status = db_->Write(LedgerWriteOptions(), batch);
     if (!status.ok()) {
       write_failure_ = absl::StrCat("a synced write failed: ", status.ToString());
@@ -1083,6 +1158,7 @@ void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
       return;
     }
     committed_head_ = head;
+    committed_frontier_ = std::move(frontier);
     unit->written = true;
     unit->head = std::move(head);
   }
@@ -1454,6 +1530,69 @@ void RocksEventLog::CheckIndexes(const RecordedEvent& event, ChainVerifier* veri
     verifier->Fail(position, ChainProblem::kIndexMismatch,
                    "the time index does not cover it at its recorded time");
   }
+}
+
+// ---------------------------------------------------------------------------
+// The Merkle tree: roots and proofs.
+
+absl::Status RocksEventLog::CheckTreeSize(std::string_view field, uint64_t tree_size) {
+  const uint64_t head = PublishedHeadPosition();
+  if (tree_size > head) {
+    return absl::InvalidArgumentError(absl::StrCat(Absl(field), ": ", tree_size, " is beyond the head at ", head));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Fn>
+auto RocksEventLog::WithNodeSource(Fn fn) {
+  auto stored = [this](int level, uint64_t index) -> absl::StatusOr<std::string> {
+    std::string value;
+    rocksdb::Status status = db_->Get(LedgerReadOptions(), merkle_, keys::MerkleNodeKey(level, index), &value);
+    if (status.IsNotFound()) {
+      return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is missing"));
+    }
+    RETURN_IF_ERROR(FromRocks(status, "reading a Merkle node"));
+    if (value.size() != kHashBytes) {
+      return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is malformed"));
+    }
+    return value;
+  };
+  auto leaves = [this](uint64_t begin, uint64_t end) -> absl::StatusOr<std::vector<std::string>> {
+    std::vector<uint64_t> positions;
+    for (uint64_t position = begin + 1; position <= end; ++position) positions.push_back(position);
+    ASSIGN_OR_RETURN(std::vector<RecordedEvent> events, ReadPositions(positions));
+    std::vector<std::string> hashes;
+    hashes.reserve(events.size());
+    for (const RecordedEvent& event : events) hashes.push_back(merkle::LeafHash(event.hash));
+    return hashes;
+  };
+  merkle::SparseNodeSource source(stored, leaves);
+  return fn(source);
+}
+
+absl::StatusOr<std::string> RocksEventLog::TreeRoot(uint64_t tree_size) {
+  RETURN_IF_ERROR(CheckTreeSize("tree_size", tree_size));
+  if (tree_size == 0) return merkle::EmptyRoot();
+  return WithNodeSource([&](merkle::NodeSource& source) { return merkle::RangeHash(source, 0, tree_size); });
+}
+
+absl::StatusOr<std::vector<std::string>> RocksEventLog::InclusionProof(uint64_t position, uint64_t tree_size) {
+  RETURN_IF_ERROR(CheckTreeSize("tree_size", tree_size));
+  if (position == 0 || position > tree_size) {
+    return absl::InvalidArgumentError(absl::StrCat("position: ", position, " is not in the tree of ", tree_size,
+                                                   " events (1..", tree_size, ")"));
+  }
+  return WithNodeSource(
+      [&](merkle::NodeSource& source) { return merkle::InclusionProof(source, position - 1, tree_size); });
+}
+
+absl::StatusOr<std::vector<std::string>> RocksEventLog::ConsistencyProof(uint64_t old_size, uint64_t new_size) {
+  RETURN_IF_ERROR(CheckTreeSize("new_size", new_size));
+  if (old_size > new_size) {
+    return absl::InvalidArgumentError(absl::StrCat("old_size: ", old_size, " is above new_size ", new_size));
+  }
+  return WithNodeSource(
+      [&](merkle::NodeSource& source) { return merkle::ConsistencyProof(source, old_size, new_size); });
 }
 
 absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,

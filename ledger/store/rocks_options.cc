@@ -97,6 +97,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> LedgerColumnFamilies() {
       {keys::kIdsFamily, FamilyOptions(true)},
       {keys::kByTimeFamily, FamilyOptions(false)},
       {keys::kMetaFamily, FamilyOptions(false)},
+      {keys::kMerkleFamily, FamilyOptions(false)},
   };
 }
 
