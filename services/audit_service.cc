@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/audit/replay.h"
+#include "ledger/integrity/merkle.h"
 #include "services/proto_convert.h"
 #include "services/status_mapping.h"
 
@@ -187,6 +188,59 @@ grpc::Status AuditServiceImpl::Replay(grpc::ServerContext* context, const pb::Re
         "the server is shutting down; resume from position ", (*replay)->next_position())));
   }
   return grpc::Status::CANCELLED;
+}
+
+namespace {
+
+// Sizes of 0 mean the head, read once per call.
+uint64_t OrHead(EventLog* log, uint64_t size) { return size != 0 ? size : log->GetHead().position; }
+
+}  // namespace
+
+grpc::Status AuditServiceImpl::GetTreeRoot(grpc::ServerContext*, const pb::GetTreeRootRequest* request,
+                                           pb::GetTreeRootResponse* response) {
+  const uint64_t size = OrHead(log_, request->tree_size());
+  absl::StatusOr<std::string> root = log_->TreeRoot(size);
+  if (!root.ok()) return ToGrpcStatus(root.status());
+  response->set_tree_size(size);
+  response->set_root_hash(*root);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext*, const pb::GetInclusionProofRequest* request,
+                                                 pb::GetInclusionProofResponse* response) {
+  const uint64_t size = OrHead(log_, request->tree_size());
+  absl::StatusOr<std::vector<std::string>> proof = log_->InclusionProof(request->position(), size);
+  if (!proof.ok()) return ToGrpcStatus(proof.status());
+  absl::StatusOr<ReadPage> page = log_->ReadAll(request->position(), Direction::kForward, 1);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  if (page->events.empty()) return ToGrpcStatus(absl::DataLossError("the event of the proof cannot be read"));
+  absl::StatusOr<std::string> root = log_->TreeRoot(size);
+  if (!root.ok()) return ToGrpcStatus(root.status());
+  response->set_position(request->position());
+  response->set_tree_size(size);
+  response->set_leaf_hash(merkle::LeafHash(page->events[0].hash));
+  for (std::string& hash : *proof) response->add_proof(std::move(hash));
+  response->set_root_hash(*root);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext*,
+                                                   const pb::GetConsistencyProofRequest* request,
+                                                   pb::GetConsistencyProofResponse* response) {
+  const uint64_t new_size = OrHead(log_, request->new_size());
+  absl::StatusOr<std::vector<std::string>> proof = log_->ConsistencyProof(request->old_size(), new_size);
+  if (!proof.ok()) return ToGrpcStatus(proof.status());
+  absl::StatusOr<std::string> old_root = log_->TreeRoot(request->old_size());
+  if (!old_root.ok()) return ToGrpcStatus(old_root.status());
+  absl::StatusOr<std::string> new_root = log_->TreeRoot(new_size);
+  if (!new_root.ok()) return ToGrpcStatus(new_root.status());
+  response->set_old_size(request->old_size());
+  response->set_new_size(new_size);
+  for (std::string& hash : *proof) response->add_proof(std::move(hash));
+  response->set_old_root(*old_root);
+  response->set_new_root(*new_root);
+  return grpc::Status::OK;
 }
 
 }  // namespace ledger::services

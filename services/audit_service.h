@@ -39,6 +39,14 @@ class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
   grpc::Status Replay(grpc::ServerContext* context, const ::sakip::v1::ReplayRequest* request,
                       grpc::ServerWriter<::sakip::v1::ReplayResponse>* writer) override;
 
+  grpc::Status GetTreeRoot(grpc::ServerContext* context, const ::sakip::v1::GetTreeRootRequest* request,
+                           ::sakip::v1::GetTreeRootResponse* response) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext* context, const ::sakip::v1::GetInclusionProofRequest* request,
+                                 ::sakip::v1::GetInclusionProofResponse* response) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext* context,
+                                   const ::sakip::v1::GetConsistencyProofRequest* request,
+                                   ::sakip::v1::GetConsistencyProofResponse* response) override;
+
   // Ends open replays (called before the server's own shutdown).
   void BeginShutdown() { shutting_down_.store(true); }
 

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "ledger/integrity/merkle.h"
 #include "ledger/projections/testing/reference_report.h"
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/testing/temp_dir.h"
@@ -219,6 +220,48 @@ TEST_F(AuditServiceTest, BadInputIsInvalidArgumentNamingTheField) {
   pb::ReplayResponse chunk;
   EXPECT_FALSE(reader->Read(&chunk));
   EXPECT_THAT(reader->Finish(), GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("unit_prefixes[0]")));
+}
+
+// Proofs over gRPC verify with nothing but the RFC 9162 verifiers: an event's
+// inclusion at the head, and the head as an extension of an earlier tree.
+TEST_F(AuditServiceTest, MerkleProofsOverGrpcVerify) {
+  ImportReferenceAndLateEvents();
+  pb::GetTreeRootResponse root;
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, kRpcTimeout);
+    ASSERT_THAT(audit_->GetTreeRoot(&context, pb::GetTreeRootRequest(), &root), GrpcOk());
+  }
+  EXPECT_EQ(root.tree_size(), 237u);
+  for (uint64_t position : {uint64_t{1}, uint64_t{42}, uint64_t{236}, uint64_t{237}}) {
+    pb::GetInclusionProofRequest request;
+    request.set_position(position);
+    pb::GetInclusionProofResponse proof;
+    grpc::ClientContext context;
+    SetDeadline(&context, kRpcTimeout);
+    ASSERT_THAT(audit_->GetInclusionProof(&context, request, &proof), GrpcOk());
+    EXPECT_EQ(proof.root_hash(), root.root_hash());
+    std::vector<std::string> path(proof.proof().begin(), proof.proof().end());
+    EXPECT_TRUE(merkle::VerifyInclusion(proof.leaf_hash(), position - 1, proof.tree_size(), path, root.root_hash()))
+        << position;
+  }
+  pb::GetConsistencyProofRequest request;
+  request.set_old_size(235);
+  pb::GetConsistencyProofResponse consistency;
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, kRpcTimeout);
+    ASSERT_THAT(audit_->GetConsistencyProof(&context, request, &consistency), GrpcOk());
+  }
+  std::vector<std::string> path(consistency.proof().begin(), consistency.proof().end());
+  EXPECT_EQ(consistency.new_root(), root.root_hash());
+  EXPECT_TRUE(merkle::VerifyConsistency(235, 237, consistency.old_root(), consistency.new_root(), path));
+  pb::GetTreeRootRequest beyond;
+  beyond.set_tree_size(238);
+  grpc::ClientContext context;
+  SetDeadline(&context, kRpcTimeout);
+  EXPECT_THAT(audit_->GetTreeRoot(&context, beyond, &root),
+              GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, HasSubstr("tree_size")));
 }
 
 // A subscriber to 35.08 loses its connection in the middle of appends to
