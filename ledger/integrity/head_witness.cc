@@ -1,8 +1,6 @@
 // The head witness file and the check at open (see head_witness.h).
 #include "ledger/integrity/head_witness.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "ledger/integrity/sha256.h"
+#include "ledger/util/durable_file.h"
 
 namespace ledger {
 namespace {
@@ -72,22 +71,7 @@ absl::Status WriteHeadWitness(const std::string& path, const SignedTreeHead& hea
   const std::string text = absl::StrCat(kMagic, "\ntree_size ", head.head.tree_size, "\ntimestamp_micros ",
                                         head.head.timestamp_micros, "\nroot_hash ", HexEncode(head.head.root_hash),
                                         "\nkey_id ", head.key_id, "\nsignature ", HexEncode(head.signature), "\n");
-  const std::string temporary = path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("head witness ", temporary, ": ", std::strerror(errno)));
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("head witness ", path, ": ", std::strerror(errno)));
-  }
-  const std::string directory = std::filesystem::path(path).parent_path().string();
-  int dir_fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0 || ::fsync(dir_fd) != 0) {
-    if (dir_fd >= 0) ::close(dir_fd);
-    return absl::UnavailableError(absl::StrCat("head witness: cannot sync the directory of ", path));
-  }
-  ::close(dir_fd);
-  return absl::OkStatus();
+  return WriteFileDurably(path, text, 0644);
 }
 
 absl::Status CheckAgainstWitness(const SignedTreeHead& witness, uint64_t log_size,

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/integrity/sha256.h"
+#include "ledger/util/big_endian.h"
 #include "ledger/util/status_macros.h"
 
 namespace ledger::merkle {
@@ -18,16 +19,6 @@ constexpr char kNodePrefix[] = {0x01};
 
 // The largest power of two smaller than n (n >= 2).
 uint64_t SplitPoint(uint64_t n) { return uint64_t{1} << (63 - std::countl_zero(n - 1)); }
-
-void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xFF));
-}
-
-uint64_t GetBigEndian64(std::string_view in) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<unsigned char>(in[i]);
-  return value;
-}
 
 // Right-shifts fn and sn together until fn's lowest bit is set or fn is 0.
 void ShiftWhileEven(uint64_t& fn, uint64_t& sn) {

@@ -1,10 +1,8 @@
 // Ed25519 tree-head signatures with libsodium, and the key file.
 #include "ledger/integrity/tree_head.h"
 
-#include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -16,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ledger/integrity/sha256.h"
+#include "ledger/util/big_endian.h"
+#include "ledger/util/durable_file.h"
 
 namespace ledger {
 namespace {
@@ -26,36 +26,10 @@ constexpr size_t kSecretKeyBytes = crypto_sign_SECRETKEYBYTES;
 static_assert(crypto_sign_PUBLICKEYBYTES == kEd25519PublicKeyBytes);
 static_assert(crypto_sign_BYTES == kEd25519SignatureBytes);
 
-void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>((value >> shift) & 0xFF));
-}
-
 const unsigned char* Bytes(std::string_view text) { return reinterpret_cast<const unsigned char*>(text.data()); }
 
 std::string Errno(const std::string& what, const std::string& path) {
   return absl::StrCat(what, " ", path, ": ", std::strerror(errno));
-}
-
-// Writes `bytes` to `path` with mode 0600, atomically (temporary file, fsync,
-// rename, fsync of the directory).
-absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes, mode_t mode) {
-  const std::string temporary = path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return absl::FailedPreconditionError(Errno("cannot create", temporary));
-  const bool ok = ::fchmod(fd, mode) == 0 &&
-                  ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return absl::FailedPreconditionError(Errno("cannot write", path));
-  }
-  const std::string directory = std::filesystem::path(path).parent_path().string();
-  int dir_fd = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
@@ -114,13 +88,13 @@ absl::StatusOr<std::unique_ptr<HeadSigner>> HeadSigner::LoadOrCreate(const std::
     signer->secret_key_.assign(kSecretKeyBytes, '\0');
     crypto_sign_keypair(reinterpret_cast<unsigned char*>(public_key.data()),
                         reinterpret_cast<unsigned char*>(signer->secret_key_.data()));
-    if (absl::Status status = WriteFileAtomically(key_path, signer->secret_key_, 0600); !status.ok()) {
+    if (absl::Status status = WriteFileDurably(key_path, signer->secret_key_, 0600); !status.ok()) {
       return status;
     }
   }
   signer->public_key_ = std::move(public_key);
   signer->key_id_ = KeyIdOf(signer->public_key_);
-  if (absl::Status status = WriteFileAtomically(key_path + ".pub", HexEncode(signer->public_key_) + "\n", 0644);
+  if (absl::Status status = WriteFileDurably(key_path + ".pub", HexEncode(signer->public_key_) + "\n", 0644);
       !status.ok()) {
     return status;
   }

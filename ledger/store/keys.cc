@@ -4,34 +4,6 @@
 
 namespace ledger::keys {
 
-void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xFF));
-  }
-}
-
-void PutBigEndian32(std::string* out, uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xFF));
-  }
-}
-
-uint64_t GetBigEndian64(std::string_view in, size_t offset) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    value = (value << 8) | static_cast<unsigned char>(in[offset + i]);
-  }
-  return value;
-}
-
-uint32_t GetBigEndian32(std::string_view in, size_t offset) {
-  uint32_t value = 0;
-  for (size_t i = 0; i < 4; ++i) {
-    value = (value << 8) | static_cast<unsigned char>(in[offset + i]);
-  }
-  return value;
-}
-
 std::string EventKey(uint64_t position) {
   std::string key;
   PutBigEndian64(&key, position);

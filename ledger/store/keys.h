@@ -37,6 +37,8 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/util/big_endian.h"
+
 namespace ledger::keys {
 
 inline constexpr char kEventsFamily[] = "events";
@@ -51,11 +53,11 @@ inline constexpr char kMetaMerkleFrontierKey[] = "merkle_frontier";
 inline constexpr char kMetaSchemaVersionKey[] = "schema_version";
 inline constexpr uint32_t kSchemaVersion = 1;
 
-void PutBigEndian64(std::string* out, uint64_t value);
-void PutBigEndian32(std::string* out, uint32_t value);
 // Reads 8 (or 4) bytes at `offset`; the caller checks the size.
-uint64_t GetBigEndian64(std::string_view in, size_t offset = 0);
-uint32_t GetBigEndian32(std::string_view in, size_t offset = 0);
+using ::ledger::GetBigEndian32;
+using ::ledger::GetBigEndian64;
+using ::ledger::PutBigEndian32;
+using ::ledger::PutBigEndian64;
 
 // events
 std::string EventKey(uint64_t position);

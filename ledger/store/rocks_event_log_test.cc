@@ -371,6 +371,16 @@ TEST_F(RocksEventLogTest, MerkleTreeIsBuiltForAnOlderLedgerAndCheckedAgainstTheH
   });
   EXPECT_FALSE(log_->GetWriteState().writable);
   EXPECT_THAT(log_->GetWriteState().refusal_reason, HasSubstr("Merkle frontier covers 1 events"));
+  // A stored node that went missing is named, not answered with a wrong root.
+  raw_edit([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    // The root of 40 events reads node 5/0 (events 1..32); the proof of
+    // event 1 reads its sibling 4/1 (events 17..32).
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[6], keys::MerkleNodeKey(5, 0)).ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[6], keys::MerkleNodeKey(4, 1)).ok());
+  });
+  EXPECT_THAT(log_->TreeRoot(40).status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Merkle node 5/0")));
+  EXPECT_THAT(log_->InclusionProof(1, 40).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Merkle node 4/1")));
 }
 
 TEST_F(RocksEventLogTest, MultiEventAppendIsContiguous) {
