@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ledger/v1/event.pb.h"
 #include "sakip/v1/events.pb.h"
 
 namespace ledger::projections {
@@ -32,6 +34,11 @@ inline std::string EventTypeName(const sakip::v1::SakipEvent& event) {
   const auto* field = event.GetDescriptor()->FindFieldByNumber(event.event_case());
   return field == nullptr ? "" : field->message_type()->name();
 }
+
+// Decodes a ledger envelope into a domain event: DataLoss when its payload
+// is not a SakipEvent or its event_type does not name the payload's event.
+// Pure: the server's reads and an offline verifier decode the same way.
+absl::StatusOr<DomainEvent> DecodeDomainEnvelope(const v1::EventEnvelope& envelope);
 
 }  // namespace ledger::projections
 

@@ -63,23 +63,7 @@ absl::StatusOr<std::string> StreamIdFor(std::string_view unit_code, int fiscal_y
 }
 
 absl::StatusOr<DomainEvent> DecodeDomainEvent(const RecordedEvent& recorded) {
-  const v1::EventEnvelope& envelope = recorded.envelope;
-  DomainEvent event;
-  if (!event.event.ParseFromString(envelope.payload())) {
-    return absl::DataLossError(absl::StrCat("position ", envelope.position(),
-                                            ": the payload is not a sakip.v1.SakipEvent"));
-  }
-  if (projections::EventTypeName(event.event) != envelope.event_type()) {
-    return absl::DataLossError(absl::StrCat(
-        "position ", envelope.position(), ": event_type '", envelope.event_type(),
-        "' does not name the payload's event '", projections::EventTypeName(event.event), "'"));
-  }
-  event.position = envelope.position();
-  event.event_id = envelope.event_id();
-  event.recorded_at = absl::FromUnixMicros(envelope.recorded_at_micros());
-  event.actor = envelope.actor();
-  event.reason = envelope.reason();
-  return event;
+  return projections::DecodeDomainEnvelope(recorded.envelope);
 }
 
 absl::StatusOr<uint64_t> SakipLedger::ResolvePosition(AsOf as_of) {
