@@ -8,9 +8,15 @@
 namespace ledgerctl {
 namespace {
 
+// The spec named `name`, also under its other spelling ("public-key" finds
+// "public_key", "timeout_ms" finds "timeout-ms"): most flags have hyphens,
+// the trust flags underscores like ledgerd's (--public_key next to its
+// --signing_key), and people mix them up.
 const FlagSpec* FindSpec(const std::vector<FlagSpec>& specs, const std::string& name) {
+  std::string other = name;
+  for (char& c : other) c = c == '-' ? '_' : c == '_' ? '-' : c;
   for (const FlagSpec& spec : specs) {
-    if (spec.name == name) return &spec;
+    if (spec.name == name || spec.name == other) return &spec;
   }
   return nullptr;
 }
@@ -71,6 +77,7 @@ ParsedArgs ParseFlags(const std::vector<std::string>& args, const std::vector<Fl
     if (spec == nullptr) {
       throw UsageError("unknown flag '--" + name + "'; " + HelpHint(command));
     }
+    name = spec->name;
     if (parsed.Has(name)) throw UsageError("--" + name + " is given more than once");
     if (!spec->takes_value) {
       if (equals != std::string::npos) throw UsageError("--" + name + " takes no value");

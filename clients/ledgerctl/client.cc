@@ -40,6 +40,8 @@ void Client::Check(const grpc::Status& status) {
   throw CliError(kExitServerError, code + ": " + status.error_message());
 }
 
+bool Client::Connected() const { return channel_->GetState(false) == GRPC_CHANNEL_READY; }
+
 std::string StatusCodeName(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK: return "OK";

@@ -34,6 +34,10 @@ class Client {
   //   every other code -> exit 1. The message is "<CODE>: <server's message>".
   void Check(const grpc::Status& status);
 
+  // True when the channel is connected: an UNAVAILABLE then came from
+  // ledgerd itself ("not yet, retry"), not from a missing connection.
+  bool Connected() const;
+
  private:
   std::string server_;
   int64_t timeout_ms_;

@@ -33,7 +33,8 @@ constexpr char kGlobalHelp[] = R"(Global flags (before or after the subcommand):
   -h, --help            this help
 
 Exit codes: 0 ok; 1 the server answered with an error (or verify found a problem);
-2 usage error or bad input; 3 cannot connect / server unavailable.
+2 usage error or bad input; 3 cannot connect / server unavailable; 4 refused: a signed
+head, proof, event or bundle did not verify (bad signature, rollback, fork, bad proof).
 Times are shown in WIB (Western Indonesia Time, UTC+7).
 )";
 
@@ -340,6 +341,80 @@ examples:
 )",
        {{"from"}, {"unit"}, {"type"}, {"follow", false}, {"checkpoint"}, {"count"}, {"idle-exit-ms"}},
        0, 0, RunReplay, true},
+      {"public-key", "the server's public key, as the server says (comparison only)",
+       R"(usage: ledgerctl public-key [--public_key FILE|HEX]
+
+Prints the Ed25519 public key and key id the server says it signs tree heads
+with. A key fetched over the connection it is meant to check proves nothing:
+get the key from the ledger's operator (the .pub file next to ledgerd's
+signing key) and pass it to the verifying subcommands with --public_key.
+With --public_key, says whether the server's key is that one (exit 4 if not).
+
+example:
+  ledgerctl public-key --public_key ledger.pub
+)",
+       {{"public_key"}}, 0, 0, RunPublicKey},
+      {"signed-head", "a signed tree head, verified against the last one you verified",
+       R"(usage: ledgerctl signed-head --public_key FILE|HEX [--sign_now] [--trust_dir DIR]
+
+Fetches the server's latest signed tree head ("the first N events of the log
+have Merkle root R", signed with the server's Ed25519 key) and verifies it:
+  - the signature, with the key you trust (--public_key; the head must name it);
+  - against the last head you verified with that key, kept in
+    DIR/<key id>.head: a smaller tree is refused as a rollback, the same size
+    with another root as a fork, and a larger tree must come with a
+    consistency proof (RFC 9162) that it extends yours, checked against the
+    two signed roots, else it is refused as a fork.
+Only a verified head replaces the one kept. A refusal exits 4 and keeps
+nothing. The first head verified with a key is kept as the reference.
+
+  --public_key FILE|HEX  the server's public key as its operator gave it to you:
+                         the .pub file (e.g. data.signing-key.pub) or 64 hex digits
+  --sign_now             ask the server to sign a head of its log as it is now
+                         (at most one per --min_head_interval_ms; else the latest)
+  --trust_dir DIR        where verified heads are kept
+                         (default $HOME/.sakip-ledger/trusted-heads, created 0700)
+
+examples:
+  ledgerctl signed-head --public_key ledger.pub
+  ledgerctl signed-head --public_key ledger.pub --sign_now --json
+)",
+       {{"public_key"}, {"sign_now", false}, {"trust_dir"}}, 0, 0, RunSignedHead},
+      {"verify-event", "prove that an event's exact bytes are in the signed log",
+       R"(usage: ledgerctl verify-event EVENT_ID --public_key FILE|HEX [--trust_dir DIR]
+
+Obtains a verified signed head exactly as signed-head does (asking for a new
+one when the latest does not cover the event yet), fetches the event with the
+exact bytes the ledger stored, recomputes their SHA-256 (it must equal the
+hash the server claims), and checks the event's inclusion proof (RFC 9162)
+against the signed root. Exits 0 when proven, 4 when anything does not verify.
+
+  --public_key FILE|HEX  the server's public key as its operator gave it to you
+  --trust_dir DIR        where verified heads are kept (see signed-head)
+
+example:
+  ledgerctl verify-event klakah-2024-0042 --public_key ledger.pub
+)",
+       {{"public_key"}, {"trust_dir"}}, 1, 1, RunVerifyEvent},
+      {"bundle", "save the auditor bundle of a submitted report",
+       R"(usage: ledgerctl bundle --unit UNIT --year YEAR --report REPORT_ID --out FILE
+
+Saves the auditor bundle of a submitted report to FILE, byte for byte as the
+server sends it (written atomically): the unit-year's events up to the
+submission with their inclusion proofs, the report's seal, a signed tree
+head, and the report's canonical text. Anyone can then check it offline
+with verify-bundle. Waits (up to --timeout-ms) while the server is still
+sealing or signing the report.
+
+  --unit UNIT        the unit code, e.g. 35.08.19
+  --year YEAR        the fiscal year
+  --report ID        the id of the submitted report
+  --out FILE         where to write the bundle
+
+example:
+  ledgerctl bundle --unit 35.08.19 --year 2024 --report LKI-CAMAT-KLAKAH-TW2-2024 --out klakah-tw2.bundle
+)",
+       {{"unit"}, {"year"}, {"report"}, {"out"}}, 0, 0, RunBundle},
   };
   return commands;
 }
@@ -351,12 +426,15 @@ const Command* FindCommand(const std::string& name) {
   return nullptr;
 }
 
+// Width of the subcommand column of the general help ("verify-bundle" and two spaces).
+constexpr size_t kSubcommandColumn = 15;
+
 void PrintGeneralHelp(std::ostream& out) {
   out << "ledgerctl: the command-line client of the SAKIP audit ledger (ledgerd).\n\n"
          "usage: ledgerctl [global flags] SUBCOMMAND [args] [flags]\n\nSubcommands:\n";
   for (const Command& command : Commands()) {
     std::string name = command.name;
-    out << "  " << name << std::string(13 - name.size(), ' ') << command.summary << "\n";
+    out << "  " << name << std::string(kSubcommandColumn - name.size(), ' ') << command.summary << "\n";
   }
   out << "\nRun 'ledgerctl SUBCOMMAND --help' for its flags and an example.\n\n" << kGlobalHelp;
 }

@@ -6,6 +6,8 @@
 //   commands_follow.cc - follow, replay
 //   commands_sakip.cc  - import, report, reconcile (sakip.v1.ReportService)
 //   commands_audit.cc  - history, explain, diff, late (sakip.v1.AuditService)
+//   commands_trust.cc  - public-key, signed-head, verify-event (signed tree heads)
+//   commands_bundle.cc - bundle, verify-bundle (the auditor bundle)
 #ifndef CLIENTS_LEDGERCTL_COMMANDS_H_
 #define CLIENTS_LEDGERCTL_COMMANDS_H_
 
@@ -47,6 +49,11 @@ int RunExplain(CommandContext& context);
 int RunDiff(CommandContext& context);
 int RunLate(CommandContext& context);
 int RunReplay(CommandContext& context);
+int RunPublicKey(CommandContext& context);
+int RunSignedHead(CommandContext& context);
+int RunVerifyEvent(CommandContext& context);
+int RunBundle(CommandContext& context);
+int RunVerifyBundle(CommandContext& context);
 
 // The whole program: parses argv, runs the subcommand, prints errors as
 // "ledgerctl: <message>" and returns the exit code.

@@ -15,6 +15,9 @@ enum ExitCode : int {
   kExitServerError = 1,  // the server answered with an error, or verify found a problem
   kExitUsage = 2,        // bad command line or bad input (e.g. invalid JSON)
   kExitUnavailable = 3,  // cannot connect, or the server is unavailable
+  // Verification failed: a signed head, proof, event or auditor bundle does
+  // not verify (bad signature, rollback, fork, bad proof); nothing was stored.
+  kExitRefused = 4,
 };
 
 class CliError : public std::runtime_error {

@@ -34,6 +34,15 @@ TEST(ArgsTest, ParsesSpaceAndEqualsFormsAndPositionals) {
   EXPECT_FALSE(args.Has("nope"));
 }
 
+TEST(ArgsTest, HyphenAndUnderscoreSpellingsNameTheSameFlag) {
+  const std::vector<FlagSpec> specs = {{"public_key"}, {"timeout-ms"}};
+  ParsedArgs args = ParseFlags({"--public-key", "k.pub", "--timeout_ms=5"}, specs, "x");
+  EXPECT_EQ(args.Get("public_key"), "k.pub");
+  EXPECT_EQ(args.Get("timeout-ms"), "5");
+  EXPECT_THROW(ParseFlags({"--public_key", "a", "--public-key", "b"}, specs, "x"), CliError);
+  EXPECT_THROW(ParseFlags({"--public.key", "a"}, specs, "x"), CliError);
+}
+
 TEST(ArgsTest, DoubleDashEndsFlags) {
   ParsedArgs args = ParseFlags({"--", "--type"}, kSpecs, "x");
   EXPECT_EQ(args.positionals, std::vector<std::string>{"--type"});

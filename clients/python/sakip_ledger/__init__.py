@@ -8,8 +8,10 @@
 Modules: ``client`` (LedgerClient: LedgerService, ReportService,
 AuditService), ``replay`` (resumable filtered replay), ``events`` (decoding
 and building SAKIP events, figure keys), ``numbers`` (exact figures,
-Indonesian formatting), ``times`` (epoch microseconds, WIB), ``errors``
-(LedgerError). The generated stubs (``ledger.v1``, ``sakip.v1``) must be on
+Indonesian formatting), ``times`` (epoch microseconds, WIB), ``trust`` (RFC 9162 proofs, signed
+tree heads and the store of verified heads: check the ledger without
+trusting its operator), ``errors`` (LedgerError, VerificationError and its
+subclasses). The generated stubs (``ledger.v1``, ``sakip.v1``) must be on
 ``sys.path``: see docs/INTEGRATORS.md.
 """
 
@@ -21,7 +23,8 @@ from ._stubs import (  # noqa: F401  (re-exported for convenience)
     report_service_pb2,
 )
 from .client import DEFAULT_ADDRESS, LedgerClient, SubmissionOf, to_moment
-from .errors import LedgerError
+from .errors import (BadSignatureError, EventProofError, ForkError, LedgerError, RollbackError,
+                     TrustStoreError, VerificationError)
 from .events import (
     SAKIP_CONTENT_TYPE,
     changed_figure_keys,
@@ -41,6 +44,8 @@ from .events import (
 from .numbers import figure_fraction, figure_text, format_id, format_plain, format_rupiah, to_fraction
 from .replay import Replay, ReplayBatch, ResilientReplay, resilient_replay
 from .times import WIB, format_wib, from_micros, parse_moment_text, to_micros
+from .trust import (ProvenEvent, SignedHead, TrustedHead, TrustStore, VerifiedHead, load_public_key,
+                    verify_consistency, verify_inclusion, verify_signed_head)
 
 __all__ = [
     "DEFAULT_ADDRESS", "LedgerClient", "LedgerError", "Replay", "ReplayBatch", "ResilientReplay", "SubmissionOf",
@@ -50,4 +55,7 @@ __all__ = [
     "parse_interchange_line", "parse_moment_text", "proposed", "read_interchange",
     "resilient_replay", "sakip_case", "sakip_event", "stream_matches", "to_fraction",
     "to_micros", "to_moment", "unit_is_under",
+    "BadSignatureError", "EventProofError", "ForkError", "RollbackError", "TrustStoreError",
+    "VerificationError", "ProvenEvent", "SignedHead", "TrustedHead", "TrustStore", "VerifiedHead",
+    "load_public_key", "verify_consistency", "verify_inclusion", "verify_signed_head",
 ]

@@ -18,22 +18,26 @@ message, which names the offending field). Unary calls have a deadline of
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 import grpc
 
 from ._stubs import (
     audit_service_pb2,
     audit_service_pb2_grpc,
+    event_pb2,
     ledger_pb2,
     ledger_pb2_grpc,
     report_service_pb2,
     report_service_pb2_grpc,
 )
-from .errors import LedgerError
+from .errors import EventProofError, LedgerError
 from .replay import Replay, ReplayBatch, ResilientReplay, resilient_replay
 from .times import to_micros
+from .trust import (KeyLike, ProvenEvent, SignedHead, TrustStore, VerifiedHead, check_signed_head,
+                    leaf_hash, load_public_key, verify_inclusion)
 
 #: Default address of ledgerd (scripts/run.sh).
 DEFAULT_ADDRESS = "127.0.0.1:7070"
@@ -414,3 +418,103 @@ class LedgerClient:
         ``sakip_ledger.replay.resilient_replay`` for the options)."""
         return resilient_replay(self, from_position, unit_prefixes, event_types, follow,
                                 **options)
+
+    # -- Signed tree heads and proofs (trust.py) ---------------------------------------
+
+    def signed_head(self, sign_now: bool = False) -> audit_service_pb2.GetSignedTreeHeadResponse:
+        """The server's latest signed tree head (``signed_head``: tree_size,
+        timestamp_micros, root_hash, key_id, signature; and
+        ``recorded_at_position``), or, with ``sign_now``, a head of the log as
+        it is now (the server signs at most one per its minimum interval).
+        NOT verified: use ``verified_head`` for that."""
+        return self._call("AuditService.GetSignedTreeHead", self._audit.GetSignedTreeHead,
+                          audit_service_pb2.GetSignedTreeHeadRequest(sign_now=sign_now))
+
+    def server_public_key(self) -> audit_service_pb2.GetPublicKeyResponse:
+        """The key the server says it signs with (``public_key``, ``key_id``).
+        For comparison only: a key fetched over the connection it is meant to
+        check proves nothing; trust the ``.pub`` file the operator gives you."""
+        return self._call("AuditService.GetPublicKey", self._audit.GetPublicKey,
+                          audit_service_pb2.GetPublicKeyRequest())
+
+    def consistency_proof(self, old_size: int, new_size: int) -> List[bytes]:
+        """The server's RFC 9162 consistency proof between two tree sizes
+        (unverified; ``trust.verify_consistency`` checks it)."""
+        response = self._call("AuditService.GetConsistencyProof", self._audit.GetConsistencyProof,
+                              audit_service_pb2.GetConsistencyProofRequest(old_size=old_size,
+                                                                           new_size=new_size))
+        return [bytes(h) for h in response.proof]
+
+    def inclusion_proof(self, position: int, tree_size: int) -> List[bytes]:
+        """The server's RFC 9162 inclusion path of the event at ``position`` in
+        the tree of ``tree_size`` events (unverified)."""
+        response = self._call("AuditService.GetInclusionProof", self._audit.GetInclusionProof,
+                              audit_service_pb2.GetInclusionProofRequest(position=position,
+                                                                         tree_size=tree_size))
+        return [bytes(h) for h in response.proof]
+
+    def verified_head(self, public_key: KeyLike, trust_dir: Optional[str] = None,
+                      sign_now: bool = False) -> VerifiedHead:
+        """The server's signed head, verified with ``public_key`` (32 bytes, 64
+        hex digits, or the server's ``.pub`` file, as the operator gave it to
+        you) and against the last head verified with that key in
+        ``trust_dir`` (default ``~/.sakip-ledger/trusted-heads``, the
+        directory ``ledgerctl`` uses): a larger tree must come with a valid
+        consistency proof. Stores it when it verified.
+
+        Raises ``BadSignatureError``, ``RollbackError``, ``ForkError`` (all
+        ``VerificationError``; nothing stored), ``TrustStoreError``, or
+        ``LedgerError`` when a call fails."""
+        key = load_public_key(public_key)
+        response = self.signed_head(sign_now)
+        return check_signed_head(SignedHead.from_proto(response.signed_head), key, TrustStore(trust_dir),
+                                 self.consistency_proof, response.recorded_at_position)
+
+    def verify_event(self, event_id: str, public_key: KeyLike,
+                     trust_dir: Optional[str] = None) -> ProvenEvent:
+        """Proves that the event's exact stored bytes are in the signed log: a
+        verified head (as ``verified_head``; a new one is asked for when the
+        latest does not cover the event), the bytes' SHA-256 equal to the
+        hash the server claims, and the inclusion proof of their position
+        checked against the signed root.
+
+        Raises ``EventProofError`` (bytes or proof do not verify), the
+        errors of ``verified_head``, or ``LedgerError`` (``UNAVAILABLE``
+        when no signed head covers the event yet: retry shortly)."""
+        key = load_public_key(public_key)
+        event = self.get_event(event_id, include_stored_bytes=True)
+        stored = bytes(event.stored_bytes)
+        if not stored:
+            raise EventProofError(f"event {event_id}: the server sent no stored bytes")
+        digest = hashlib.sha256(stored).digest()
+        if digest != bytes(event.hash):
+            raise EventProofError(f"event {event_id}: its {len(stored)} stored bytes hash to "
+                                  f"{digest.hex()}, not to the hash {bytes(event.hash).hex()} the "
+                                  f"server claims")
+        envelope = event_pb2.EventEnvelope()
+        try:
+            envelope.ParseFromString(stored)
+        except Exception:  # protobuf raises DecodeError; any failure means the same here
+            envelope = event_pb2.EventEnvelope()
+        if envelope.event_id != event_id or envelope.position == 0:
+            raise EventProofError(f"event {event_id}: the stored bytes are not an envelope of that "
+                                  f"event id with a position (they name {envelope.event_id!r} at "
+                                  f"position {envelope.position})")
+        position = envelope.position
+        verified = self.verified_head(key, trust_dir)
+        if verified.head.tree_size < position:
+            verified = self.verified_head(key, trust_dir, sign_now=True)
+        if verified.head.tree_size < position:
+            raise LedgerError(grpc.StatusCode.UNAVAILABLE,
+                              f"event {event_id} is at position {position} but the latest signed "
+                              f"head covers {verified.head.tree_size} events; retry shortly",
+                              "AuditService.GetSignedTreeHead")
+        proof = self.inclusion_proof(position, verified.head.tree_size)
+        leaf = leaf_hash(digest)
+        if not verify_inclusion(leaf, position - 1, verified.head.tree_size, proof,
+                                verified.head.root_hash):
+            raise EventProofError(f"event {event_id}: the inclusion proof of position {position} does "
+                                  f"not verify against the signed root of {verified.head.tree_size} "
+                                  f"events: the server's log does not hold these bytes there")
+        return ProvenEvent(event_id, position, envelope, stored, digest, leaf, proof, verified)
+
