@@ -11,5 +11,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libgrpc-dev \
   libabsl-dev librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev \
   libsodium-dev libssl-dev \
-  python3 python3-grpcio python3-protobuf grpc-proto \
+  python3 python3-grpcio python3-protobuf python3-cryptography grpc-proto \
   procps >/dev/null

@@ -415,6 +415,27 @@ example:
   ledgerctl bundle --unit 35.08.19 --year 2024 --report LKI-CAMAT-KLAKAH-TW2-2024 --out klakah-tw2.bundle
 )",
        {{"unit"}, {"year"}, {"report"}, {"out"}}, 0, 0, RunBundle},
+      {"verify-bundle", "check an auditor bundle offline, with the public key only",
+       R"(usage: ledgerctl verify-bundle FILE --public_key FILE|HEX [--figures]
+
+Checks an auditor bundle (written by 'ledgerctl bundle') with nothing but the
+file and the public key you trust; it makes no connection at all. It checks
+that the file is the bundle's one canonical encoding (no byte can change
+unnoticed); that its tree head is signed by your key; that every event and
+the report's seal are in that signed tree (inclusion proofs over the SHA-256
+of their exact bytes); that the events are the whole unit-year stream up to
+the report's submission; that the seal holds the SHA-256 of the report's
+canonical text; and that computing the report again from the events gives
+exactly that text. Then it prints what was verified and the figures.
+Exits 0 when everything verifies, 4 with the reason when anything does not.
+
+  --public_key FILE|HEX  the server's public key as its operator gave it to you
+  --figures              also print every figure of the canonical report text
+
+example:
+  ledgerctl verify-bundle klakah-tw2.bundle --public_key ledger.pub
+)",
+       {{"public_key"}, {"figures", false}}, 1, 1, RunVerifyBundle},
   };
   return commands;
 }

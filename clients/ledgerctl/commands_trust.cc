@@ -7,7 +7,9 @@
 // Every verification uses the key given with --public_key (never one fetched
 // over the same connection) and the trust store of trusted_heads.h; a
 // refusal exits kExitRefused and stores nothing.
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,9 @@ namespace ledgerctl {
 namespace {
 
 namespace pb = ::sakip::v1;
+
+// Between two requests for a head that covers an event.
+constexpr auto kHeadRetryInterval = std::chrono::milliseconds(250);
 
 // AuditService over ledgerctl's connection; a failed call throws CliError.
 class GrpcHeadFetcher : public HeadFetcher {
@@ -213,17 +218,23 @@ int RunVerifyEvent(CommandContext& context) {
   }
   const uint64_t position = envelope.position();
 
+  // A head that covers the event: the latest, else one signed on request;
+  // the server signs at most one per short interval on request, so ask again
+  // until --timeout-ms has passed.
   HeadCheck check = VerifiedHead(context, key, store, /*sign_now=*/false);
-  if (check.fetched.signed_head.head.tree_size < position) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(context.args.GetUint("timeout-ms").value_or(kDefaultTimeoutMs));
+  while (check.fetched.signed_head.head.tree_size < position) {
+    if (std::chrono::steady_clock::now() + kHeadRetryInterval > deadline) {
+      throw CliError(kExitServerError,
+                     absl::StrCat("event ", event_id, " is at position ", position,
+                                  " but the latest signed head covers ", check.fetched.signed_head.head.tree_size,
+                                  " events; the server signs new heads at intervals: try again shortly"));
+    }
     check = VerifiedHead(context, key, store, /*sign_now=*/true);
+    if (check.fetched.signed_head.head.tree_size < position) std::this_thread::sleep_for(kHeadRetryInterval);
   }
   const ledger::SignedTreeHead& head = check.fetched.signed_head;
-  if (head.head.tree_size < position) {
-    throw CliError(kExitServerError,
-                   absl::StrCat("event ", event_id, " is at position ", position, " but the latest signed head covers ",
-                                head.head.tree_size, " events; the server signs new heads at intervals: try again "
-                                "shortly"));
-  }
 
   pb::GetInclusionProofRequest proof_request;
   proof_request.set_position(position);

@@ -1,211 +1,39 @@
 // End-to-end tests of ledgerctl: each test starts a real ledgerd on a free
 // port in a temporary directory, runs the real ledgerctl binary against it,
 // and stops the server with SIGTERM (which must end it cleanly).
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "clients/ledgerctl/ledgerctl_e2e.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "ledger/v1/ledger.grpc.pb.h"
-
-extern char** environ;
 
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using Json = google::protobuf::Struct;
-
-constexpr auto kWaitLimit = std::chrono::seconds(10);
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-// A child process with stdin/stdout/stderr redirected to files.
-class Child {
- public:
-  Child(const std::vector<std::string>& argv, const std::string& in, const std::string& out,
-        const std::string& err, const std::vector<std::string>& extra_env = {}) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, in.empty() ? "/dev/null" : in.c_str(),
-                                     O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    std::vector<std::string> env_strings(extra_env);
-    for (char** e = environ; *e != nullptr; ++e) env_strings.push_back(*e);
-    std::vector<char*> env;
-    for (std::string& entry : env_strings) env.push_back(entry.data());
-    env.push_back(nullptr);
-    int error = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data());
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(error, 0) << "cannot start " << argv[0];
-    if (error != 0) pid_ = -1;
-  }
-
-  void Signal(int signal_number) {
-    if (pid_ > 0) kill(pid_, signal_number);
-  }
-
-  // The exit code; -1 if it had to be killed after `limit`, or died of a signal.
-  int Wait(std::chrono::milliseconds limit = kWaitLimit) {
-    if (pid_ <= 0) return -1;
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "pid " << pid_ << " still running after " << limit.count() << " ms";
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-// Parses JSON Lines into objects; fails the test on a line that is not JSON.
-std::vector<Json> JsonLines(const std::string& text) {
-  std::vector<Json> objects;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    Json object;
-    auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &object);
-    EXPECT_TRUE(status.ok()) << "not JSON: " << line;
-    objects.push_back(object);
-  }
-  return objects;
-}
-
-double Number(const Json& object, const std::string& key) {
-  return object.fields().at(key).number_value();
-}
-std::string Str(const Json& object, const std::string& key) {
-  return object.fields().at(key).string_value();
-}
-
-// A port that nothing listens on (bound, then closed).
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-class LedgerctlTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ledgerctl_test.XXXXXX");
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    server_ = std::make_unique<Child>(
-        std::vector<std::string>{LEDGERD_PATH, "--data_dir=" + dir_ + "/data",
-                                 "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port"},
-        "", dir_ + "/ledgerd.out", dir_ + "/ledgerd.err");
-    auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
-    while (!std::filesystem::exists(dir_ + "/port")) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
-          << "ledgerd wrote no port file: " << ReadFile(dir_ + "/ledgerd.err");
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    server_address_ = "127.0.0.1:" + std::to_string(std::stoi(ReadFile(dir_ + "/port")));
-  }
-
-  void TearDown() override {
-    if (server_) {
-      server_->Signal(SIGTERM);
-      EXPECT_EQ(server_->Wait(), 0) << "ledgerd did not stop cleanly on SIGTERM: "
-                                    << ReadFile(dir_ + "/ledgerd.err");
-    }
-    if (!dir_.empty() && std::getenv("LEDGER_KEEP_TEST_DIRS") == nullptr) {
-      std::filesystem::remove_all(dir_);
-    }
-  }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-
-  std::vector<std::string> Argv(const std::vector<std::string>& args,
-                                const std::string& server) const {
-    std::vector<std::string> argv = {LEDGERCTL_PATH, "--server=" + server};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-
-  // Runs ledgerctl against `server` (default: this test's ledgerd).
-  Result RunAt(const std::string& server, const std::vector<std::string>& args,
-               const std::string& stdin_path = "") {
-    std::string out = Path("run" + std::to_string(++runs_) + ".out");
-    std::string err = Path("run" + std::to_string(runs_) + ".err");
-    Child child(Argv(args, server), stdin_path, out, err);
-    int code = child.Wait();
-    return {code, ReadFile(out), ReadFile(err)};
-  }
-  Result Run(const std::vector<std::string>& args, const std::string& stdin_path = "") {
-    return RunAt(server_address_, args, stdin_path);
-  }
-
-  // Appends a JSON event and expects success.
-  void Append(const std::string& stream, const std::string& type, const std::string& json,
-              const std::vector<std::string>& more = {}) {
-    std::vector<std::string> args = {"append", stream, "--type", type, "--json", json};
-    args.insert(args.end(), more.begin(), more.end());
-    Result result = Run(args);
-    ASSERT_EQ(result.code, 0) << result.err;
-  }
-
-  std::string dir_;
-  std::string server_address_;
-  std::unique_ptr<Child> server_;
-  int runs_ = 0;
-};
+using ::ledgerctl_e2e::Child;
+using ::ledgerctl_e2e::ClosedPort;
+using ::ledgerctl_e2e::Json;
+using ::ledgerctl_e2e::JsonLines;
+using ::ledgerctl_e2e::kReferenceJsonl;
+using ::ledgerctl_e2e::LedgerctlTest;
+using ::ledgerctl_e2e::Number;
+using ::ledgerctl_e2e::ReadFile;
+using ::ledgerctl_e2e::Result;
+using ::ledgerctl_e2e::Str;
+using ::ledgerctl_e2e::WriteFile;
 
 TEST_F(LedgerctlTest, AppendThenIdempotentRetryThenConflictingBody) {
   std::vector<std::string> append = {"append", "35.08.19/2024", "--type", "RealizationRecorded",
@@ -469,8 +297,6 @@ TEST_F(LedgerctlTest, FollowExitsThreeWhenTheServerShutsDown) {
 
 // --- SAKIP: import, report, reconcile ---------------------------------------
 
-constexpr char kReferenceJsonl[] = LEDGER_SOURCE_DIR "/tests/data/klakah-tw2-2024.jsonl";
-
 TEST_F(LedgerctlTest, ImportTheReferenceReportTwiceThenReportAndReconcile) {
   Result first = Run({"import", kReferenceJsonl});
   ASSERT_EQ(first.code, 0) << first.err;
@@ -591,9 +417,7 @@ class FakeLedger final : public ledger::v1::LedgerService::Service {
 class FakeServerTest : public LedgerctlTest {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ledgerctl_test.XXXXXX");
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    MakeTempDir();
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
@@ -41,6 +42,9 @@ from .trust import (KeyLike, ProvenEvent, SignedHead, TrustStore, VerifiedHead, 
 
 #: Default address of ledgerd (scripts/run.sh).
 DEFAULT_ADDRESS = "127.0.0.1:7070"
+
+#: Between two requests for a signed head that covers an event (verify_event).
+_HEAD_RETRY_INTERVAL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -501,14 +505,20 @@ class LedgerClient:
                                   f"event id with a position (they name {envelope.event_id!r} at "
                                   f"position {envelope.position})")
         position = envelope.position
+        # A head that covers the event: the latest, else one signed on request
+        # (the server signs at most one per short interval on request: ask
+        # again until timeout_s has passed).
         verified = self.verified_head(key, trust_dir)
-        if verified.head.tree_size < position:
+        deadline = time.monotonic() + self.timeout_s
+        while verified.head.tree_size < position:
+            if time.monotonic() + _HEAD_RETRY_INTERVAL_S > deadline:
+                raise LedgerError(grpc.StatusCode.UNAVAILABLE,
+                                  f"event {event_id} is at position {position} but the latest signed "
+                                  f"head covers {verified.head.tree_size} events; retry shortly",
+                                  "AuditService.GetSignedTreeHead")
             verified = self.verified_head(key, trust_dir, sign_now=True)
-        if verified.head.tree_size < position:
-            raise LedgerError(grpc.StatusCode.UNAVAILABLE,
-                              f"event {event_id} is at position {position} but the latest signed "
-                              f"head covers {verified.head.tree_size} events; retry shortly",
-                              "AuditService.GetSignedTreeHead")
+            if verified.head.tree_size < position:
+                time.sleep(_HEAD_RETRY_INTERVAL_S)
         proof = self.inclusion_proof(position, verified.head.tree_size)
         leaf = leaf_hash(digest)
         if not verify_inclusion(leaf, position - 1, verified.head.tree_size, proof,
