@@ -147,8 +147,11 @@ class LedgerctlTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     server_ = std::make_unique<Child>(
+        // Positions in these tests are exact: no signed heads or report
+        // seals interleave (the attestation tests turn them on).
         std::vector<std::string>{LEDGERD_PATH, "--data_dir=" + dir_ + "/data",
-                                 "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port"},
+                                 "--listen=127.0.0.1:0", "--port_file=" + dir_ + "/port",
+                                 "--sign_heads=false"},
         "", dir_ + "/ledgerd.out", dir_ + "/ledgerd.err");
     auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
     while (!std::filesystem::exists(dir_ + "/port")) {
