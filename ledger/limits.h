@@ -89,6 +89,12 @@ inline constexpr size_t kReplayBatch = 256;
 // Unit prefixes, and event types, one replay may filter on.
 inline constexpr size_t kMaxReplayFilterValues = 64;
 
+// An auditor bundle travels as one gRPC message and one file: it must fit
+// the send limit with room for the message around it. A unit-year too large
+// for one bundle is refused, never cut short (a partial bundle would not
+// prove the report).
+inline constexpr size_t kMaxAuditorBundleBytes = kMaxGrpcSendBytes - (64 << 10);
+
 // Recent events kept in memory for live subscribers. A subscriber that falls
 // further behind reads from disk instead; writers never wait for subscribers.
 inline constexpr size_t kRecentEventsCached = 65536;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ledger/attest/system_streams.h"
 #include "ledger/audit/replay.h"
 #include "ledger/integrity/merkle.h"
 #include "services/proto_convert.h"
@@ -240,6 +241,49 @@ grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext*,
   for (std::string& hash : *proof) response->add_proof(std::move(hash));
   response->set_old_root(*old_root);
   response->set_new_root(*new_root);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+grpc::Status NoSigning() {
+  return ToGrpcStatus(absl::FailedPreconditionError(
+      "this server signs no tree heads (ledgerd runs without a signing key)"));
+}
+
+}  // namespace
+
+grpc::Status AuditServiceImpl::GetSignedTreeHead(grpc::ServerContext*, const pb::GetSignedTreeHeadRequest* request,
+                                                 pb::GetSignedTreeHeadResponse* response) {
+  attest::HeadPublisher* publisher = attestation_.publisher;
+  if (publisher == nullptr) return NoSigning();
+  absl::StatusOr<attest::PublishedHead> head =
+      request->sign_now() ? publisher->PublishNow(/*from_request=*/true) : publisher->Latest();
+  // A server that has never signed signs its first head when asked.
+  if (!request->sign_now() && absl::IsFailedPrecondition(head.status())) {
+    head = publisher->PublishNow(/*from_request=*/true);
+  }
+  if (!head.ok()) return ToGrpcStatus(head.status());
+  *response->mutable_signed_head() = attest::ToProto(head->signed_head);
+  response->set_recorded_at_position(head->recorded_at_position);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetPublicKey(grpc::ServerContext*, const pb::GetPublicKeyRequest*,
+                                            pb::GetPublicKeyResponse* response) {
+  if (attestation_.publisher == nullptr) return NoSigning();
+  response->set_public_key(attestation_.publisher->signer().public_key());
+  response->set_key_id(attestation_.publisher->signer().key_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetAuditorBundle(grpc::ServerContext*, const pb::GetAuditorBundleRequest* request,
+                                                pb::GetAuditorBundleResponse* response) {
+  if (attestation_.publisher == nullptr) return NoSigning();
+  absl::StatusOr<std::string> bundle = attest::BuildAuditorBundle(attestation_, request->unit_code(),
+                                                                  request->fiscal_year(), request->report_id());
+  if (!bundle.ok()) return ToGrpcStatus(bundle.status());
+  response->set_bundle(*std::move(bundle));
   return grpc::Status::OK;
 }
 

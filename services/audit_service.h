@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "absl/time/time.h"
+#include "ledger/attest/bundle_builder.h"
 #include "ledger/audit/audit_ledger.h"
 #include "ledger/store/event_log.h"
 #include "sakip/v1/audit_service.grpc.pb.h"
@@ -24,6 +25,11 @@ class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
   // cancelled call or a shutdown.
   explicit AuditServiceImpl(EventLog* log, absl::Duration replay_poll = absl::Milliseconds(200))
       : log_(log), audit_(log), replay_poll_(replay_poll) {}
+  // With signed tree heads and auditor bundles: `attestation` (its log
+  // included) outlives the service.
+  AuditServiceImpl(const attest::BundleSources& attestation, absl::Duration replay_poll)
+      : log_(attestation.log), audit_(attestation.log), replay_poll_(replay_poll),
+        attestation_(attestation) {}
 
   grpc::Status GetHistory(grpc::ServerContext* context, const ::sakip::v1::GetHistoryRequest* request,
                           ::sakip::v1::GetHistoryResponse* response) override;
@@ -47,6 +53,14 @@ class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
                                    const ::sakip::v1::GetConsistencyProofRequest* request,
                                    ::sakip::v1::GetConsistencyProofResponse* response) override;
 
+  // FAILED_PRECONDITION when the server signs no heads.
+  grpc::Status GetSignedTreeHead(grpc::ServerContext* context, const ::sakip::v1::GetSignedTreeHeadRequest* request,
+                                 ::sakip::v1::GetSignedTreeHeadResponse* response) override;
+  grpc::Status GetPublicKey(grpc::ServerContext* context, const ::sakip::v1::GetPublicKeyRequest* request,
+                            ::sakip::v1::GetPublicKeyResponse* response) override;
+  grpc::Status GetAuditorBundle(grpc::ServerContext* context, const ::sakip::v1::GetAuditorBundleRequest* request,
+                                ::sakip::v1::GetAuditorBundleResponse* response) override;
+
   // Ends open replays (called before the server's own shutdown).
   void BeginShutdown() { shutting_down_.store(true); }
 
@@ -54,6 +68,7 @@ class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
   EventLog* const log_;
   audit::AuditLedger audit_;
   const absl::Duration replay_poll_;
+  const attest::BundleSources attestation_;  // publisher null: no signing
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ledger/attest/system_streams.h"
 #include "ledger/integrity/chain_verifier.h"
 #include "ledger/limits.h"
 #include "ledger/sakip/sakip_ledger.h"
@@ -77,6 +78,12 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Append(grpc::CallbackServerContext*
   absl::StatusOr<ExpectedVersion> expected = FromProto(*request);
   if (!expected.ok()) {
     reactor->Finish(ToGrpcStatus(expected.status()));
+    return reactor;
+  }
+  if (attest::IsReservedStreamId(request->stream_id())) {
+    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "stream_id: '", request->stream_id(), "' is reserved: streams starting with '$' are "
+        "written by the ledger itself (signed tree heads, report seals)"))));
     return reactor;
   }
   AppendRequest append;

@@ -6,6 +6,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "ledger/limits.h"
+#include "ledger/util/log.h"
 
 namespace ledger::services {
 
@@ -33,7 +34,12 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   server->sakip_ = std::make_unique<SakipLedger>(log);
   server->report_service_ = std::make_unique<ReportServiceImpl>(log, server->sakip_.get(),
                                                                 options.service.local_actor);
-  server->audit_service_ = std::make_unique<AuditServiceImpl>(log, options.service.subscription_poll);
+  if (absl::Status status = server->StartAttestation(log, options.attestation); !status.ok()) {
+    return status;
+  }
+  attest::BundleSources attestation{log, server->sakip_.get(), server->publisher_.get(),
+                                    server->sealer_.get()};
+  server->audit_service_ = std::make_unique<AuditServiceImpl>(attestation, options.service.subscription_poll);
   size_t colon = options.listen_address.rfind(':');
   server->host_ = colon == std::string::npos ? options.listen_address
                                              : options.listen_address.substr(0, colon);
@@ -58,16 +64,35 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   return server;
 }
 
+absl::Status LedgerServer::StartAttestation(EventLog* log, const AttestationOptions& options) {
+  if (options.signer == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<attest::HeadPublisher>> publisher =
+      attest::HeadPublisher::Start(log, options.signer, options.publisher);
+  if (!publisher.ok()) return publisher.status();
+  publisher_ = *std::move(publisher);
+  absl::StatusOr<std::unique_ptr<attest::ReportSealer>> sealer =
+      attest::ReportSealer::Start(log, sakip_.get(), publisher_.get());
+  if (!sealer.ok()) return sealer.status();
+  sealer_ = *std::move(sealer);
+  return absl::OkStatus();
+}
+
 std::string LedgerServer::address() const { return absl::StrCat(host_, ":", port_); }
 
 void LedgerServer::Shutdown(absl::Duration grace) {
-  if (shut_down_) return;
+  if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   SetServing(server_->GetHealthCheckService(), false);
   service_->BeginShutdown();
   audit_service_->BeginShutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   server_->Wait();
+  if (sealer_ != nullptr) sealer_->Stop();
+  if (publisher_ != nullptr) {
+    publisher_->Stop();
+    absl::StatusOr<attest::PublishedHead> last = publisher_->PublishNow();
+    if (!last.ok()) LEDGER_LOG_WARN("no last tree head signed at shutdown: %s", last.status().ToString());
+  }
 }
 
 LedgerServer::~LedgerServer() { Shutdown(absl::Seconds(5)); }

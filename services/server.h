@@ -1,7 +1,8 @@
 // A gRPC server around an EventLog: the LedgerService, the SAKIP
 // ReportService (over a SakipLedger the server owns, on the same log), the
-// AuditService, health
-// checking and reflection. Used by ledgerd and by tests (port 0 picks a free port).
+// AuditService, health checking and reflection; with a signer, also the head
+// publisher and the report sealer (ledger/attest) that the AuditService's
+// signed heads and auditor bundles come from. Used by ledgerd and by tests (port 0 picks a free port).
 //
 // Thread-safety: Start, then Shutdown once from any thread; port() anytime.
 #ifndef SERVICES_SERVER_H_
@@ -13,6 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "ledger/attest/head_publisher.h"
+#include "ledger/attest/report_sealer.h"
+#include "ledger/integrity/tree_head.h"
 #include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/event_log.h"
 #include "services/audit_service.h"
@@ -21,10 +25,17 @@
 
 namespace ledger::services {
 
+// Signed tree heads and report seals (ledger/attest). Off without a signer.
+struct AttestationOptions {
+  const HeadSigner* signer = nullptr;  // outlives the server
+  attest::HeadPublisherOptions publisher;
+};
+
 struct ServerOptions {
   // host:port; port 0 picks a free port (see LedgerServer::port()).
   std::string listen_address = "127.0.0.1:7070";
   LedgerServiceOptions service;
+  AttestationOptions attestation;
 };
 
 class LedgerServer {
@@ -37,15 +48,19 @@ class LedgerServer {
   std::string address() const;
 
   // Stops accepting calls, ends subscriptions, lets in-flight calls finish for
-  // up to `grace`, then cancels what is left. Idempotent.
+  // up to `grace`, then cancels what is left; then stops sealing and signs a
+  // last head covering everything acknowledged. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
   LedgerServer() = default;
+  absl::Status StartAttestation(EventLog* log, const AttestationOptions& options);
   std::string host_;
   int port_ = 0;
   std::unique_ptr<LedgerServiceImpl> service_;
   std::unique_ptr<SakipLedger> sakip_;
+  std::unique_ptr<attest::HeadPublisher> publisher_;  // null without a signer
+  std::unique_ptr<attest::ReportSealer> sealer_;
   std::unique_ptr<ReportServiceImpl> report_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -143,8 +143,12 @@ class LedgerctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MakeTempDir();
-    server_address_ = StartLedgerd("data", {}, &server_);
+    server_address_ = StartLedgerd("data", ServerFlags(), &server_);
   }
+
+  // The flags of the test's ledgerd. Positions in most tests are exact: no
+  // signed heads or report seals interleave (the trust tests turn them on).
+  virtual std::vector<std::string> ServerFlags() const { return {"--sign_heads=false"}; }
 
   void TearDown() override {
     for (auto& [name, server] : servers_) StopLedgerd(name, server);

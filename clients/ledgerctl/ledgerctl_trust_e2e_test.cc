@@ -41,6 +41,9 @@ double Num(const Json& object, const std::string& key) {
 
 class LedgerctlTrustTest : public LedgerctlTest {
  protected:
+  // ledgerd as deployed: signing heads and sealing reports.
+  std::vector<std::string> ServerFlags() const override { return {}; }
+
   // ledgerd creates its key pair at <data_dir>.signing-key on first start
   // and publishes the public key, hex, next to it: what an operator hands out.
   std::string PublicKeyFile(const std::string& data_dir = "data") const {

@@ -50,6 +50,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "ledger/integrity/chain_verifier.h"
+#include "ledger/integrity/head_witness.h"
 #include "ledger/integrity/merkle.h"
 #include "ledger/integrity/record.h"
 #include "ledger/integrity/sha256.h"
@@ -257,6 +258,9 @@ class RocksEventLog final : public ClosableEventLog {
   absl::Status CheckSchema();
   absl::Status LoadHead();
   absl::Status LoadMerkle();
+  // Refuses writes when the log is shorter than, or forks from, the head
+  // witnessed outside RocksDB (options_.head_witness_path).
+  void CheckHeadWitness();
   absl::Status BuildMerkle(uint64_t last);
   absl::Status CheckTreeSize(std::string_view field, uint64_t tree_size);
   // Proofs and roots read stored nodes and recompute the lower ones from
@@ -421,6 +425,7 @@ absl::Status RocksEventLog::OpenDb() {
   RETURN_IF_ERROR(LoadHead());
   RETURN_IF_ERROR(LoadMerkle());
   committed_head_ = writer_head_;
+  CheckHeadWitness();
   writer_ = std::thread([this] { WriterLoop(); });
   committer_ = std::thread([this] { CommitterLoop(); });
   completer_ = std::thread([this] { CompleterLoop(); });
@@ -546,6 +551,20 @@ absl::Status RocksEventLog::LoadMerkle() {
   }
   committed_frontier_ = *std::move(frontier);
   return absl::OkStatus();
+}
+
+void RocksEventLog::CheckHeadWitness() {
+  const std::string& path = options_.head_witness_path;
+  if (path.empty()) return;
+  absl::StatusOr<std::optional<SignedTreeHead>> witness = ReadHeadWitness(path);
+  if (!witness.ok()) {
+    RefuseWrites(absl::StrCat("the head witness cannot be read: ", witness.status().message()));
+    return;
+  }
+  if (!witness->has_value()) return;
+  absl::Status status = CheckAgainstWitness(**witness, committed_head_.position,
+                                            [this](uint64_t size) { return TreeRoot(size); });
+  if (!status.ok()) RefuseWrites(absl::StrCat(status.message(), " (head witness ", path, ")"));
 }
 
 // Builds the Merkle tree of events 1..last (published already) in batches,

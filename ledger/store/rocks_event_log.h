@@ -36,6 +36,12 @@ namespace ledger {
 struct RocksEventLogOptions {
   // Directory of the RocksDB database; created if missing.
   std::string data_dir;
+  // The head witness file (integrity/head_witness.h) written by the head
+  // publisher outside RocksDB; empty: none. At open, a log shorter than the
+  // witnessed head, or whose tree at its size has another root (restored
+  // from an older copy, lost acknowledged events, rewritten), refuses writes
+  // with the reason.
+  std::string head_witness_path;
   // Source of recorded_at; the log never lets it decrease.
   Clock* clock = SystemClock::Get();
   size_t recent_events_cached = limits::kRecentEventsCached;
