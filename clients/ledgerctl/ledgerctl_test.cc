@@ -28,6 +28,7 @@ using ::ledgerctl_e2e::ClosedPort;
 using ::ledgerctl_e2e::Json;
 using ::ledgerctl_e2e::JsonLines;
 using ::ledgerctl_e2e::kReferenceJsonl;
+using ::ledgerctl_e2e::kWaitLimit;
 using ::ledgerctl_e2e::LedgerctlTest;
 using ::ledgerctl_e2e::Number;
 using ::ledgerctl_e2e::ReadFile;

@@ -40,15 +40,21 @@ class TrustEndToEndTest(LedgerdTestCase):
         self.trust_dir = tempfile.mkdtemp(prefix="py-trust-e2e-")
         self.addCleanup(shutil.rmtree, self.trust_dir, True)
 
+    @staticmethod
+    def wait_for_head_of_whole_log(client):
+        """Until the server's latest head covers every event recorded so far
+        but its own: the server signs at most one head per 200 ms on request,
+        and a head's own TreeHeadSigned event comes after the tree it signs.
+        Reads the raw heads; checking them is the client's job."""
+        size = client.head().position
+        wait_until(lambda: client.signed_head(sign_now=True).recorded_at_position >= size, 10,
+                   f"a signed head recorded at or after position {size}", interval_s=0.1)
+
     def verified_head(self, client=None):
-        """The verified head of a server once it covers the whole log (the
-        server signs at most one head per 200 ms on request; the wait reads
-        the raw heads, the check is the client's)."""
+        """The verified head of a server once it covers the whole log."""
         client = client or self.client
         try:
-            size = client.head().position
-            wait_until(lambda: client.signed_head(sign_now=True).signed_head.tree_size >= size, 10,
-                       f"a signed head of {size} events", interval_s=0.1)
+            self.wait_for_head_of_whole_log(client)
             return client.verified_head(self.public_key_file, self.trust_dir)
         except LedgerError as error:
             skip_if_unimplemented(error, "verified_head")
@@ -93,9 +99,7 @@ class TrustEndToEndTest(LedgerdTestCase):
     def test_ledgerctl_and_python_share_the_trust_store(self):
         first = self.verified_head()
         self.client.append("35.08.19/notes-shared", notes("shared", 2))
-        size = self.client.head().position
-        wait_until(lambda: self.client.signed_head(sign_now=True).signed_head.tree_size >= size, 10,
-                   f"a signed head of {size} events", interval_s=0.1)
+        self.wait_for_head_of_whole_log(self.client)
         result = ledgerctl(self.ledgerd.address, "signed-head", "--public_key", self.public_key_file,
                            "--trust_dir", self.trust_dir)
         self.assertIn(f"extends the head you verified before (size {first.head.tree_size}", result.stdout)
