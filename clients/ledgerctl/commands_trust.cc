@@ -273,9 +273,10 @@ int RunVerifyEvent(CommandContext& context) {
               << ", " << envelope.event_type() << ", recorded " << FormatWib(envelope.recorded_at_micros()) << ")\n"
               << "  stored bytes " << stored.size() << " bytes, SHA-256 " << Hex(hash)
               << " (recomputed here; the server's hash agrees)\n"
-              << "  signed head  " << head.head.tree_size << " events, root " << Hex(head.head.root_hash) << ",\n"
+              << "  signed head  " << head.head.tree_size << " events, root " << Hex(head.head.root_hash) << "\n"
               << "               signed " << FormatWib(head.head.timestamp_micros) << " by key " << head.key_id
-              << "; " << RelationText(check) << "\n"
+              << " (the key you trust)\n"
+              << "  history      " << RelationText(check) << "\n"
               << "  proof        inclusion proof of " << path.size()
               << " hashes, checked against the signed root\n"
               << "proven: these exact bytes are the event at position " << position
