@@ -2,6 +2,7 @@
 // `ledgerctl [global flags] SUBCOMMAND [args] [flags]`.
 #include "clients/ledgerctl/commands.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 
@@ -470,8 +471,11 @@ bool WantsHelp(const std::vector<std::string>& tokens) {
   return false;
 }
 
-// True for "--server" and the other global flags whose value is the next token.
-bool TakesNextToken(const std::string& token) {
+// True for "--server" and the other global flags whose value is the next
+// token (in either spelling, "--timeout-ms" or "--timeout_ms", as the parser
+// accepts both).
+bool TakesNextToken(std::string token) {
+  std::replace(token.begin(), token.end(), '_', '-');
   for (const FlagSpec& flag : GlobalFlags()) {
     if (flag.takes_value && token == "--" + flag.name) return true;
   }

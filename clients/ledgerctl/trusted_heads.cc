@@ -21,7 +21,7 @@
 namespace ledgerctl {
 namespace {
 
-bool IsLowerOrUpperHex(std::string_view text) {
+bool IsHex(std::string_view text) {
   for (char c : text) {
     if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
   }
@@ -88,7 +88,7 @@ std::string DefaultTrustDir() {
 
 absl::StatusOr<std::string> ParsePublicKeyArg(const std::string& file_or_hex) {
   const size_t hex_digits = 2 * ledger::kEd25519PublicKeyBytes;
-  if (file_or_hex.size() == hex_digits && IsLowerOrUpperHex(file_or_hex) &&
+  if (file_or_hex.size() == hex_digits && IsHex(file_or_hex) &&
       !std::filesystem::exists(file_or_hex)) {
     return absl::HexStringToBytes(absl::AsciiStrToLower(file_or_hex));
   }
@@ -98,7 +98,7 @@ absl::StatusOr<std::string> ParsePublicKeyArg(const std::string& file_or_hex) {
         " hex digits (give the server's .pub file, e.g. data.signing-key.pub)"));
   }
   const std::string text(absl::StripAsciiWhitespace(FileText(file_or_hex)));
-  if (text.size() != hex_digits || !IsLowerOrUpperHex(text)) {
+  if (text.size() != hex_digits || !IsHex(text)) {
     return absl::InvalidArgumentError(absl::StrCat("--public_key: file ", file_or_hex, " does not hold ",
                                                    hex_digits, " hex digits (an Ed25519 public key); it has ",
                                                    text.size(), " characters"));

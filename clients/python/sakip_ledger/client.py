@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, List, Optional, Sequence, Union
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from ._stubs import (
     audit_service_pb2,
@@ -498,8 +499,8 @@ class LedgerClient:
         envelope = event_pb2.EventEnvelope()
         try:
             envelope.ParseFromString(stored)
-        except Exception:  # protobuf raises DecodeError; any failure means the same here
-            envelope = event_pb2.EventEnvelope()
+        except DecodeError:
+            envelope = event_pb2.EventEnvelope()  # refused just below, naming nothing
         if envelope.event_id != event_id or envelope.position == 0:
             raise EventProofError(f"event {event_id}: the stored bytes are not an envelope of that "
                                   f"event id with a position (they name {envelope.event_id!r} at "
