@@ -21,16 +21,6 @@ namespace {
 
 absl::Status Fail(absl::string_view what) { return absl::DataLossError(absl::StrCat("bundle: ", what)); }
 
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
 bool HasUnknownFields(const google::protobuf::Message& message) {
   return !message.GetReflection()->GetUnknownFields(message).empty();
 }
@@ -46,7 +36,7 @@ absl::StatusOr<sakip::v1::AuditorBundle> ParseCanonical(std::string_view bytes) 
                  HasUnknownFields(bundle.seal());
   for (const sakip::v1::ProvenEvent& event : bundle.events()) unknown = unknown || HasUnknownFields(event);
   if (unknown) return Fail("has fields this verifier does not know");
-  if (DeterministicBytes(bundle) != bytes) return Fail("is not in its canonical encoding");
+  if (CanonicalBundleBytes(bundle) != bytes) return Fail("is not in its canonical encoding");
   if (bundle.format() != kAuditorBundleFormat) {
     return Fail(absl::StrCat("format '", bundle.format(), "', expected '", kAuditorBundleFormat, "'"));
   }
@@ -178,6 +168,16 @@ absl::Status VerifySealedDigest(const sakip::v1::AuditorBundle& bundle, const v1
 }
 
 }  // namespace
+
+std::string CanonicalBundleBytes(const sakip::v1::AuditorBundle& bundle) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  bundle.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
 
 absl::StatusOr<VerifiedBundle> VerifyAuditorBundle(std::string_view bundle_bytes,
                                                    std::string_view trusted_public_key) {
