@@ -23,6 +23,13 @@ if [[ -d "$data_dir" ]]; then
   exec "$ledgerd" --data_dir="$data_dir" --listen="$listen" "$@"
 fi
 
+# A head witness without its data directory means the ledger it witnessed is
+# gone: ledgerd would (rightly) refuse to write. Starting over is a decision.
+if [[ -e "${data_dir%/}.head-witness" ]]; then
+  echo "run.sh: $data_dir is gone but ${data_dir%/}.head-witness still witnesses its signed head;" >&2
+  echo "run.sh: remove ${data_dir%/}.head-witness to start a new ledger on purpose (docs/TRUST.md)" >&2
+  exit 1
+fi
 "$ledgerd" --data_dir="$data_dir" --listen="$listen" "$@" &
 server_pid=$!
 # Ctrl-C / SIGTERM: stop the server cleanly (a background job of a script

@@ -4,8 +4,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "ledger/attest/bundle_verifier.h"
 #include "ledger/attest/report_digest.h"
 #include "ledger/attest/system_streams.h"
@@ -67,16 +65,6 @@ absl::StatusOr<SignedTreeHead> HeadCovering(HeadPublisher& publisher, uint64_t p
   return head->signed_head;
 }
 
-std::string Deterministic(const sakip::v1::AuditorBundle& bundle) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  bundle.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> BuildAuditorBundle(const BundleSources& sources, std::string_view unit_code,
@@ -117,7 +105,7 @@ absl::StatusOr<std::string> BuildAuditorBundle(const BundleSources& sources, std
   RETURN_IF_ERROR(AddProven(log, *seal, head.head.tree_size, bundle.mutable_seal()));
   bundle.set_report_text(CanonicalReportText(report));
 
-  std::string bytes = Deterministic(bundle);
+  std::string bytes = CanonicalBundleBytes(bundle);
   if (bytes.size() > limits::kMaxAuditorBundleBytes) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the auditor bundle of ", stream_id, " ", Absl(report_id), " would be ", bytes.size(),

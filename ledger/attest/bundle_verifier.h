@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "ledger/integrity/tree_head.h"
 #include "ledger/projections/report.h"
+#include "sakip/v1/attestation.pb.h"
 
 namespace ledger::attest {
 
@@ -48,6 +49,10 @@ struct VerifiedBundle {
   std::string report_text;           // canonical, recomputed and equal
   projections::QuarterlyReport report;  // as recomputed
 };
+
+// The one encoding of a bundle the verifier accepts: deterministic protobuf
+// serialization (what the server hands out).
+std::string CanonicalBundleBytes(const sakip::v1::AuditorBundle& bundle);
 
 absl::StatusOr<VerifiedBundle> VerifyAuditorBundle(std::string_view bundle_bytes,
                                                    std::string_view trusted_public_key);

@@ -5,14 +5,22 @@
 
 namespace ledger::testing {
 
-absl::Status InProcessLedger::Start(const std::string& actor, absl::Duration subscription_poll) {
+absl::Status InProcessLedger::Start(const std::string& actor, absl::Duration subscription_poll,
+                                    bool sign_heads) {
   RocksEventLogOptions options;
   options.data_dir = dir_.Sub("ledger");
+  if (sign_heads) {
+    ASSIGN_OR_RETURN(signer_, HeadSigner::LoadOrCreate(dir_.Sub("signing.key")));
+    options.head_witness_path = dir_.Sub("head.witness");
+  }
   ASSIGN_OR_RETURN(log_, OpenRocksEventLog(options));
   services::ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
   server_options.service.local_actor = actor;
   server_options.service.subscription_poll = subscription_poll;
+  server_options.attestation.signer = signer_.get();
+  server_options.attestation.publisher.witness_path = options.head_witness_path;
+  server_options.attestation.publisher.interval = absl::ZeroDuration();
   ASSIGN_OR_RETURN(server_, services::LedgerServer::Start(log_.get(), server_options));
   channel_ = InsecureChannel(server_->address());
   return absl::OkStatus();

@@ -36,16 +36,21 @@ class InProcessLedger {
   ~InProcessLedger() { Stop(); }
 
   // Opens the log and starts the server; `actor` is recorded on every write.
-  absl::Status Start(const std::string& actor, absl::Duration subscription_poll = absl::Milliseconds(50));
+  // With `sign_heads`, a signing key in the temporary directory, a head
+  // witness next to it, heads signed on request only, and report seals.
+  absl::Status Start(const std::string& actor, absl::Duration subscription_poll = absl::Milliseconds(50),
+                     bool sign_heads = false);
   // Shuts the server down (2 s of grace), then closes the log. Idempotent.
   void Stop();
 
   ClosableEventLog* log() const { return log_.get(); }
+  const HeadSigner* signer() const { return signer_.get(); }
   services::LedgerServer* server() const { return server_.get(); }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
   TempDir dir_;
+  std::unique_ptr<HeadSigner> signer_;
   std::unique_ptr<ClosableEventLog> log_;
   std::unique_ptr<services::LedgerServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
