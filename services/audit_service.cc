@@ -257,6 +257,12 @@ grpc::Status AuditServiceImpl::GetSignedTreeHead(grpc::ServerContext*, const pb:
                                                  pb::GetSignedTreeHeadResponse* response) {
   attest::HeadPublisher* publisher = attestation_.publisher;
   if (publisher == nullptr) return NoSigning();
+  // A refused log (damaged, rolled back, forked) may no longer match the
+  // heads it recorded: say why instead of serving one.
+  if (WriteState state = log_->GetWriteState(); !state.writable) {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat("no signed tree head is served: the ledger refuses writes: ", state.refusal_reason)));
+  }
   absl::StatusOr<attest::PublishedHead> head =
       request->sign_now() ? publisher->PublishNow(/*from_request=*/true) : publisher->Latest();
   // A server that has never signed signs its first head when asked.

@@ -152,6 +152,9 @@ void HeadPublisher::Loop() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval);
       if (stopping_) return;
     }
+    // An empty log gets its first head only when a client asks: an idle new
+    // ledger does not write an event of its own before its first real one.
+    if (log_->GetHead().position == 0) continue;
     absl::StatusOr<PublishedHead> published = PublishNow(/*from_request=*/false);
     // Say each distinct problem once, not once per interval.
     std::string error = published.ok() ? "" : published.status().ToString();
