@@ -4,6 +4,7 @@
 //
 //   ledger_tamper --data_dir D --position P [--offset K] [--xor M] [--rehash]
 //   ledger_tamper --data_dir D --position P --delete
+//   ledger_tamper --data_dir D --position P --remove_and_rebuild
 //
 // Opens the ledger's RocksDB directly (the same options and column families
 // as the event log, ledger/store/rocks_options.h) while no server holds it,
@@ -16,6 +17,16 @@
 //              body: a forger who knows the format. Only the chain can then
 //              reveal the change. K must lie in the body.
 //   --delete   deletes the event's record (its indexes are left alone).
+//   --remove_and_rebuild
+//              what a malicious operator who knows the format would do:
+//              removes the event at P and rewrites every later event one
+//              position down (stream versions of its stream too), with
+//              prev_hash and hash recomputed, and rebuilds every index
+//              (streams, ids, by_time), the Merkle nodes, the frontier and
+//              the stored head, so that the log is internally consistent and
+//              passes Verify. Only something kept outside the database (a
+//              signed tree head, the head witness) can reveal it. Loads the
+//              whole log into memory: for test-sized ledgers.
 // The write is synced. Prints one line saying what it did.
 //
 // Exit codes: 0 done, 1 the database or the position cannot be used, 2 usage.
@@ -28,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/integrity/merkle.h"
 #include "ledger/integrity/record.h"
 #include "ledger/integrity/sha256.h"
 #include "ledger/store/keys.h"
@@ -45,6 +57,7 @@ struct Flags {
   unsigned xor_mask = 0xFF;
   bool remove = false;
   bool rehash = false;
+  bool rebuild = false;
 };
 
 int Usage(const char* message) {
@@ -52,7 +65,8 @@ int Usage(const char* message) {
                "ledger_tamper: %s\n"
                "usage: ledger_tamper --data_dir D --position P [--offset K] [--xor M] "
                "[--rehash]\n"
-               "       ledger_tamper --data_dir D --position P --delete\n",
+               "       ledger_tamper --data_dir D --position P --delete\n"
+               "       ledger_tamper --data_dir D --position P --remove_and_rebuild\n",
                message);
   return 2;
 }
@@ -86,6 +100,8 @@ std::optional<Flags> ParseFlags(int argc, char** argv, std::string* error) {
     };
     if (name == "--delete" && !value) {
       flags.remove = true;
+    } else if (name == "--remove_and_rebuild" && !value) {
+      flags.rebuild = true;
     } else if (name == "--rehash" && !value) {
       flags.rehash = true;
     } else if (name == "--data_dir") {
@@ -122,11 +138,166 @@ std::optional<Flags> ParseFlags(int argc, char** argv, std::string* error) {
     *error = "--position is required (>= 1)";
     return std::nullopt;
   }
-  if (flags.remove && (flags.offset || flags.rehash)) {
-    *error = "--delete cannot be combined with --offset or --rehash";
+  if ((flags.remove || flags.rebuild) && (flags.offset || flags.rehash)) {
+    *error = "--delete and --remove_and_rebuild cannot be combined with --offset or --rehash";
+    return std::nullopt;
+  }
+  if (flags.remove && flags.rebuild) {
+    *error = "--delete and --remove_and_rebuild exclude each other";
     return std::nullopt;
   }
   return flags;
+}
+
+
+// --- --remove_and_rebuild --------------------------------------------------
+
+// One event of the rebuilt log: its stored frame and what indexes it.
+struct Rebuilt {
+  ledger::v1::EventEnvelope envelope;
+  std::string hash;
+  std::string value;  // the frame as stored
+};
+
+rocksdb::ColumnFamilyHandle* Family(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                                    const std::string& name) {
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    if (handle->GetName() == name) return handle;
+  }
+  return nullptr;
+}
+
+// Every record of the log, decoded, in position order; nullopt (after saying
+// why) unless the log is contiguous from 1 and every record decodes: the tool
+// forges a consistent log, it does not repair a damaged one.
+std::optional<std::vector<ledger::DecodedRecord>> ReadWholeLog(rocksdb::DB* db,
+                                                               rocksdb::ColumnFamilyHandle* events) {
+  std::vector<ledger::DecodedRecord> records;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ledger::LedgerReadOptions(), events));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StatusOr<ledger::DecodedRecord> record = ledger::DecodeRecord(it->value().ToStringView());
+    if (!record.ok() || record->envelope.position() != records.size() + 1) {
+      std::fprintf(stderr, "ledger_tamper: the log is not intact at position %zu\n", records.size() + 1);
+      return std::nullopt;
+    }
+    records.push_back(*std::move(record));
+  }
+  if (!it->status().ok()) {
+    std::fprintf(stderr, "ledger_tamper: reading the log: %s\n", it->status().ToString().c_str());
+    return std::nullopt;
+  }
+  return records;
+}
+
+// The log without position `removed`: later events one position down (and
+// one version down in the removed event's stream), each re-serialized with
+// the previous event's hash and hashed again, as the writer would have.
+std::vector<Rebuilt> Renumber(const std::vector<ledger::DecodedRecord>& records, uint64_t removed) {
+  const ledger::v1::EventEnvelope& gone = records[removed - 1].envelope;
+  std::vector<Rebuilt> log;
+  std::string prev_hash = ledger::GenesisHash();
+  for (const ledger::DecodedRecord& record : records) {
+    ledger::v1::EventEnvelope envelope = record.envelope;
+    if (envelope.position() == removed) continue;
+    if (envelope.position() > removed) {
+      envelope.set_position(envelope.position() - 1);
+      if (envelope.stream_id() == gone.stream_id()) envelope.set_stream_version(envelope.stream_version() - 1);
+      envelope.set_prev_hash(prev_hash);
+    }
+    std::string body = envelope.position() < removed ? record.body : envelope.SerializeAsString();
+    std::string value = ledger::EncodeRecord(body);
+    std::string hash = value.substr(1, ledger::kHashBytes);
+    prev_hash = hash;
+    log.push_back(Rebuilt{std::move(envelope), std::move(hash), std::move(value)});
+  }
+  return log;
+}
+
+// Deletes every key of `family` (the forged log replaces them all).
+void ClearFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, rocksdb::WriteBatch* batch) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ledger::LedgerReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Delete(family, it->key());
+}
+
+struct Families {
+  rocksdb::ColumnFamilyHandle* events;
+  rocksdb::ColumnFamilyHandle* streams;
+  rocksdb::ColumnFamilyHandle* ids;
+  rocksdb::ColumnFamilyHandle* by_time;
+  rocksdb::ColumnFamilyHandle* merkle;
+  rocksdb::ColumnFamilyHandle* meta;
+};
+
+// Puts the forged log with every index, Merkle node, the frontier and the
+// head, exactly as the log's committer lays them out (ledger/store/keys.h).
+// Idempotency digests do not depend on positions: they are carried over.
+bool PutForgedLog(rocksdb::DB* db, const Families& f, const std::vector<Rebuilt>& log,
+                  rocksdb::WriteBatch* batch) {
+  ledger::merkle::MerkleFrontier frontier;
+  for (const Rebuilt& event : log) {
+    const ledger::v1::EventEnvelope& e = event.envelope;
+    std::string id_value;
+    if (!db->Get(ledger::LedgerReadOptions(), f.ids, e.event_id(), &id_value).ok()) return false;
+    std::optional<ledger::keys::IdEntry> id = ledger::keys::ParseIdValue(id_value);
+    if (!id) return false;
+    batch->Put(f.events, ledger::keys::EventKey(e.position()), event.value);
+    batch->Put(f.streams, ledger::keys::StreamKey(e.stream_id(), e.stream_version()),
+               ledger::keys::PositionValue(e.position()));
+    batch->Put(f.ids, e.event_id(), ledger::keys::IdValue({e.position(), e.stream_version(), id->digest}));
+    // Later events at the same time overwrite: the entry names the last one.
+    batch->Put(f.by_time, ledger::keys::ByTimeKey(static_cast<uint64_t>(e.recorded_at_micros())),
+               ledger::keys::PositionValue(e.position()));
+    for (const ledger::merkle::Node& node : frontier.Append(ledger::merkle::LeafHash(event.hash))) {
+      if (ledger::merkle::IsStoredNode(node)) {
+        batch->Put(f.merkle, ledger::keys::MerkleNodeKey(node.level, node.index), node.hash);
+      }
+    }
+  }
+  const Rebuilt& last = log.back();
+  batch->Put(f.meta, ledger::keys::kMetaHeadKey,
+             ledger::keys::EncodeHead({last.envelope.position(),
+                                       static_cast<uint64_t>(last.envelope.recorded_at_micros()), last.hash}));
+  batch->Put(f.meta, ledger::keys::kMetaMerkleFrontierKey, frontier.Serialize());
+  return true;
+}
+
+int RemoveAndRebuild(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                     uint64_t position) {
+  namespace k = ledger::keys;
+  const Families f{Family(handles, k::kEventsFamily), Family(handles, k::kStreamsFamily),
+                   Family(handles, k::kIdsFamily),    Family(handles, k::kByTimeFamily),
+                   Family(handles, k::kMerkleFamily), Family(handles, k::kMetaFamily)};
+  if (!f.events || !f.streams || !f.ids || !f.by_time || !f.merkle || !f.meta) {
+    std::fprintf(stderr, "ledger_tamper: a column family is missing\n");
+    return 1;
+  }
+  std::optional<std::vector<ledger::DecodedRecord>> records = ReadWholeLog(db, f.events);
+  if (!records) return 1;
+  if (records->size() < 2) {
+    std::fprintf(stderr, "ledger_tamper: --remove_and_rebuild needs a log of at least 2 events\n");
+    return 1;
+  }
+  const std::vector<Rebuilt> log = Renumber(*records, position);
+  rocksdb::WriteBatch batch;
+  for (rocksdb::ColumnFamilyHandle* family : {f.events, f.streams, f.by_time, f.merkle}) {
+    ClearFamily(db, family, &batch);
+  }
+  // ids are read for their digests before being replaced; the removed event's
+  // id goes with it.
+  if (!PutForgedLog(db, f, log, &batch)) {
+    std::fprintf(stderr, "ledger_tamper: an event id has no readable ids entry\n");
+    return 1;
+  }
+  batch.Delete(f.ids, records->at(position - 1).envelope.event_id());
+  rocksdb::Status status = db->Write(ledger::LedgerWriteOptions(), &batch);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ledger_tamper: write: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("removed position %llu ('%s') and rebuilt %zu events, their indexes, Merkle tree and head\n",
+              static_cast<unsigned long long>(position), records->at(position - 1).envelope.event_id().c_str(),
+              log.size());
+  return 0;
 }
 
 }  // namespace
@@ -172,6 +343,8 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(position), status.ToString().c_str());
     return close(1);
   }
+
+  if (flags->rebuild) return close(RemoveAndRebuild(db.get(), handles, position));
 
   if (flags->remove) {
     status = db->Delete(ledger::LedgerWriteOptions(), events, key);
