@@ -48,6 +48,8 @@ ABSL_FLAG(int, payload_bytes, 300, "payload size of every event");
 ABSL_FLAG(int, samples, 20000, "random positions or sizes per proof and root case");
 ABSL_FLAG(double, min_seconds, 1.0, "cases faster than this repeat their samples until they take this long");
 ABSL_FLAG(double, settle_seconds, 60, "after filling, wait at most this long for RocksDB's flushes and compactions");
+ABSL_FLAG(bool, keep, false, "leave the ledger in --dir at the end (for --reuse)");
+ABSL_FLAG(bool, reuse, false, "measure the ledger a --keep run left in --dir instead of filling a new one");
 
 namespace ledger::bench {
 namespace {
@@ -120,6 +122,8 @@ struct Figure {
   double cpu = 0;    // cores this process used
   double other = 0;  // cores the rest of the machine used
   double per_second() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+  // CPU time of this process per op: less sensitive to other load than us/op.
+  double cpu_us_per_op() const { return ops > 0 ? cpu * seconds * 1e6 / static_cast<double>(ops) : 0; }
   double mb_per_second() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0; }
 };
 
@@ -379,21 +383,26 @@ void PrintHeader(const std::string& data_dir, uint64_t count, double fill_second
   std::printf("data dir  : %s\n", data_dir.c_str());
   std::printf("ledger    : %llu events, payload %d B, stored envelope ~%zu B (record +33 B frame), batches of %zu\n",
               static_cast<unsigned long long>(count), absl::GetFlag(FLAGS_payload_bytes), body_bytes, kBatch);
-  std::printf("fill      : %.1f s (%.0f events/s, one appender, batches of %zu; settled %.0f s)\n", fill_seconds,
-              static_cast<double>(count) / fill_seconds, kBatch, settle_seconds);
+  if (fill_seconds > 0) {
+    std::printf("fill      : %.1f s (%.0f events/s, one appender, batches of %zu; settled %.0f s)\n", fill_seconds,
+                static_cast<double>(count) / fill_seconds, kBatch, settle_seconds);
+  } else {
+    std::printf("fill      : reused the ledger of an earlier run (--reuse; settled %.0f s)\n", settle_seconds);
+  }
   std::printf("samples   : %d random positions / old sizes; fastest of %d rounds; cases under %.1f s repeat\n",
               absl::GetFlag(FLAGS_samples), absl::GetFlag(FLAGS_repeat), absl::GetFlag(FLAGS_min_seconds));
 }
 
 void PrintTable(const std::vector<Figure>& figures) {
-  std::printf("\n| %-60s | %12s | %10s | %8s | %5s | %5s |\n", "case", "ops/s", "us/op", "MB/s", "cpu", "other");
-  std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(62, '-').c_str(), std::string(14, '-').c_str(),
-              std::string(12, '-').c_str(), std::string(10, '-').c_str(), std::string(7, '-').c_str(),
-              std::string(7, '-').c_str());
+  std::printf("\n| %-60s | %12s | %10s | %10s | %8s | %5s | %5s |\n", "case", "ops/s", "us/op", "cpu us/op",
+              "MB/s", "cpu", "other");
+  std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(62, '-').c_str(), std::string(14, '-').c_str(),
+              std::string(12, '-').c_str(), std::string(12, '-').c_str(), std::string(10, '-').c_str(),
+              std::string(7, '-').c_str(), std::string(7, '-').c_str());
   for (const Figure& f : figures) {
     const std::string mb = f.bytes > 0 ? absl::StrCat(static_cast<int64_t>(f.mb_per_second() * 10 + 0.5) / 10.0) : "";
-    std::printf("| %-60s | %12.0f | %10.2f | %8s | %5.2f | %5.2f |\n", f.name.c_str(), f.per_second(),
-                1e6 / f.per_second(), mb.c_str(), f.cpu, f.other);
+    std::printf("| %-60s | %12.0f | %10.2f | %10.2f | %8s | %5.2f | %5.2f |\n", f.name.c_str(), f.per_second(),
+                1e6 / f.per_second(), f.cpu_us_per_op(), mb.c_str(), f.cpu, f.other);
   }
 }
 
@@ -416,27 +425,43 @@ void PrintRatios(const std::vector<Figure>& figures, size_t body_bytes) {
               full.mb_per_second() / one_shot.mb_per_second());
   std::printf("Verify(0, 0) events/s / in-memory hashing floor events/s  : %.3f\n",
               full.per_second() / floor.per_second());
-  std::printf("the Merkle check's share of Verify(0, 0) time              : %.1f%% (%.2f us of %.2f us per event)\n",
-              100 * (1 / full.per_second() - 1 / chain.per_second()) * full.per_second(),
-              1e6 * (1 / full.per_second() - 1 / chain.per_second()), 1e6 / full.per_second());
+  const double merkle_us = 1e6 / full.per_second() - 1e6 / chain.per_second();
+  const double merkle_cpu_us = full.cpu_us_per_op() - chain.cpu_us_per_op();
+  std::printf("the Merkle check's share of Verify(0, 0), wall time        : %.1f%% (%.2f of %.2f us per event)\n",
+              100 * merkle_us * full.per_second() / 1e6, merkle_us, 1e6 / full.per_second());
+  std::printf("the Merkle check's share of Verify(0, 0), CPU time         : %.1f%% (%.2f of %.2f us per event)\n",
+              100 * merkle_cpu_us / full.cpu_us_per_op(), merkle_cpu_us, full.cpu_us_per_op());
+}
+
+// A fresh ledger of --events events, or the one a --keep run left (--reuse).
+// Returns the seconds the fill took (0 when reused).
+double Prepare(const std::string& data_dir, uint64_t count, std::unique_ptr<ClosableEventLog>* log) {
+  const bool reuse = absl::GetFlag(FLAGS_reuse);
+  if (!reuse) std::filesystem::remove_all(data_dir);
+  RocksEventLogOptions options;
+  options.data_dir = data_dir;
+  absl::StatusOr<std::unique_ptr<ClosableEventLog>> opened = OpenRocksEventLog(options);
+  if (!opened.ok()) Die("open", opened.status());
+  *log = *std::move(opened);
+  if (reuse) {
+    if ((*log)->GetHead().position != count) Die("--reuse", absl::FailedPreconditionError("the head is not --events"));
+    return 0;
+  }
+  std::fprintf(stderr, "filling a ledger of %llu events in %s\n", static_cast<unsigned long long>(count),
+               data_dir.c_str());
+  const absl::Time start = absl::Now();
+  Fill(log->get(), count);
+  return absl::ToDoubleSeconds(absl::Now() - start);
 }
 
 int Main() {
   const uint64_t count = absl::GetFlag(FLAGS_events);
   if (count < 2) Die("--events", absl::InvalidArgumentError("at least 2"));
   const std::string data_dir = TempParent() + "/proof_bench_ledger";
-  std::filesystem::remove_all(data_dir);
-  RocksEventLogOptions options;
-  options.data_dir = data_dir;
-  absl::StatusOr<std::unique_ptr<ClosableEventLog>> opened = OpenRocksEventLog(options);
-  if (!opened.ok()) Die("open", opened.status());
-  EventLog* log = opened->get();
   std::printf("load average at start: %s\n", LoadAverage().c_str());
-  std::fprintf(stderr, "filling a ledger of %llu events in %s\n", static_cast<unsigned long long>(count),
-               data_dir.c_str());
-  const absl::Time fill_start = absl::Now();
-  Fill(log, count);
-  const double fill_seconds = absl::ToDoubleSeconds(absl::Now() - fill_start);
+  std::unique_ptr<ClosableEventLog> opened;
+  const double fill_seconds = Prepare(data_dir, count, &opened);
+  EventLog* log = opened.get();
   const double settle_seconds = Settle();
 
   std::vector<Figure> figures;
@@ -456,9 +481,9 @@ int Main() {
   PrintTable(figures);
   PrintRatios(figures, body_bytes);
   std::printf("load average at end: %s\n", LoadAverage().c_str());
-  (*opened)->Close();
-  opened->reset();
-  std::filesystem::remove_all(data_dir);
+  opened->Close();
+  opened.reset();
+  if (!absl::GetFlag(FLAGS_keep)) std::filesystem::remove_all(data_dir);
   return 0;
 }
 
