@@ -153,9 +153,10 @@ example:
       {"verify", "recompute the hash chain over a range of positions",
        R"(usage: ledgerctl verify [--from P] [--to P]
 
-Recomputes the hash chain on the server. Exits 0 when the range is intact;
-otherwise prints the first bad position, the problem and its detail, and
-exits 1.
+Recomputes the hash chain on the server and, when the range starts at
+position 1, the Merkle tree (its stored nodes, root and frontier). Exits 0
+when the range is intact; otherwise prints the first bad position, the
+problem and its detail, and exits 1.
 
   --from P   first position (default 1)
   --to P     last position (default: the head)

@@ -17,6 +17,7 @@ const char* ChainProblemName(ChainProblem problem) {
     case ChainProblem::kTimeDecreased: return "TIME_DECREASED";
     case ChainProblem::kIndexMismatch: return "INDEX_MISMATCH";
     case ChainProblem::kHeadMismatch: return "HEAD_MISMATCH";
+    case ChainProblem::kMerkleMismatch: return "MERKLE_MISMATCH";
   }
   return "UNKNOWN";
 }

@@ -28,9 +28,12 @@ enum class ChainProblem {
   kTimeDecreased,     // recorded_at is earlier than the previous record's
   kIndexMismatch,     // a secondary index disagrees with the record
   kHeadMismatch,      // the stored head disagrees with the last record
+  kMerkleMismatch,    // the stored Merkle tree (a node, the root served, the
+                      // frontier) disagrees with the one the events imply
 };
 
-// Stable names used in messages and the API: "HASH_MISMATCH", ...
+// Stable names used in messages and the API: "HASH_MISMATCH", ...,
+// "MERKLE_MISMATCH".
 const char* ChainProblemName(ChainProblem problem);
 
 struct ChainFinding {

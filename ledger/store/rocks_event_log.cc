@@ -267,6 +267,7 @@ class RocksEventLog final : public ClosableEventLog {
   // the events' hashes.
   template <typename Fn>
   auto WithNodeSource(Fn fn);
+  absl::StatusOr<std::string> StoredMerkleNode(int level, uint64_t index);
   void RefuseWrites(std::string reason);
   void PublishOpenedHead();
   absl::StatusOr<ChainVerifier> VerifyTail(uint64_t last);
@@ -307,7 +308,15 @@ class RocksEventLog final : public ClosableEventLog {
   absl::StatusOr<std::vector<RecordedEvent>> ReadPositions(const std::vector<uint64_t>& positions);
   absl::StatusOr<std::optional<keys::IdEntry>> LookupId(std::string_view event_id);
   uint64_t PublishedHeadPosition();
+
+  // Verification.
   void CheckIndexes(const RecordedEvent& event, ChainVerifier* verifier);
+  void CheckStoredHead(const Head& head, ChainVerifier* verifier);
+  absl::StatusOr<bool> HasMerkleTree();
+  absl::Status CheckMerkleLeaf(uint64_t position, std::string_view event_hash,
+                               merkle::MerkleFrontier* tree, ChainVerifier* verifier);
+  absl::Status CheckMerkleTree(const merkle::MerkleFrontier& tree, ChainVerifier* verifier);
+  absl::Status CheckStoredFrontier(const merkle::MerkleFrontier& tree, ChainVerifier* verifier);
 
   const RocksEventLogOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -1551,6 +1560,87 @@ void RocksEventLog::CheckIndexes(const RecordedEvent& event, ChainVerifier* veri
   }
 }
 
+void RocksEventLog::CheckStoredHead(const Head& head, ChainVerifier* verifier) {
+  std::string meta_value;
+  rocksdb::Status status = db_->Get(LedgerReadOptions(), meta_, keys::kMetaHeadKey, &meta_value);
+  std::optional<keys::HeadValue> stored = keys::ParseHead(meta_value);
+  if (!status.ok() || !stored || stored->position != head.position ||
+      stored->hash != verifier->last_hash()) {
+    verifier->Fail(head.position, ChainProblem::kHeadMismatch,
+                   "the stored head does not name the last record");
+  }
+}
+
+// A ledger that predates the tree and opened damaged (so the tree was never
+// built for it) has no frontier; its nodes are absent, not wrong, and
+// reporting them would hide the damage that Verify is there to name.
+absl::StatusOr<bool> RocksEventLog::HasMerkleTree() {
+  std::string value;
+  rocksdb::Status status = db_->Get(LedgerReadOptions(), meta_, keys::kMetaMerkleFrontierKey, &value);
+  if (status.IsNotFound()) return false;
+  RETURN_IF_ERROR(FromRocks(status, "reading the Merkle frontier"));
+  return true;
+}
+
+// Adds the event's leaf to the recomputed tree and compares every node it
+// completes that the store keeps, so that a damaged node is found even when
+// no root the store serves reads it (it would still spoil proofs). One point
+// read per stored node: an eighth of a read per event.
+absl::Status RocksEventLog::CheckMerkleLeaf(uint64_t position, std::string_view event_hash,
+                                            merkle::MerkleFrontier* tree, ChainVerifier* verifier) {
+  for (const merkle::Node& node : tree->Append(merkle::LeafHash(event_hash))) {
+    if (!merkle::IsStoredNode(node)) continue;
+    absl::StatusOr<std::string> stored = StoredMerkleNode(node.level, node.index);
+    if (!stored.ok() && !absl::IsDataLoss(stored.status())) return stored.status();
+    if (stored.ok() && *stored == node.hash) continue;
+    const uint64_t first = (node.index << node.level) + 1;
+    verifier->Fail(position, ChainProblem::kMerkleMismatch,
+                   stored.ok() ? absl::StrCat("Merkle node ", node.level, "/", node.index, " (positions ", first,
+                                              "..", position, ") recomputed from the events differs from the "
+                                              "stored node: recomputed ", HexEncode(node.hash), ", stored ",
+                                              HexEncode(*stored))
+                               : std::string(stored.status().message()));
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+// Compares the recomputed root with the root the store serves (TreeRoot reads
+// stored nodes and recomputes the lower ones from the events: the path that
+// signed heads and proofs take), then the stored frontier, from which the
+// committer builds every later node.
+absl::Status RocksEventLog::CheckMerkleTree(const merkle::MerkleFrontier& tree, ChainVerifier* verifier) {
+  const uint64_t size = tree.size();
+  const std::string recomputed = tree.Root();
+  absl::StatusOr<std::string> served = TreeRoot(size);
+  if (!served.ok() && !absl::IsDataLoss(served.status())) return served.status();
+  if (!served.ok() || *served != recomputed) {
+    const std::string stored = served.ok() ? HexEncode(*served) : std::string(served.status().message());
+    verifier->Fail(size, ChainProblem::kMerkleMismatch,
+                   absl::StrCat("Merkle root at size ", size, " recomputed from the events differs from the "
+                                "stored tree: recomputed ", HexEncode(recomputed), ", stored tree ", stored));
+    return absl::OkStatus();
+  }
+  return CheckStoredFrontier(tree, verifier);
+}
+
+absl::Status RocksEventLog::CheckStoredFrontier(const merkle::MerkleFrontier& tree, ChainVerifier* verifier) {
+  std::string value;
+  RETURN_IF_ERROR(FromRocks(db_->Get(LedgerReadOptions(), meta_, keys::kMetaMerkleFrontierKey, &value),
+                            "reading the Merkle frontier"));
+  absl::StatusOr<merkle::MerkleFrontier> stored = merkle::MerkleFrontier::Parse(value);
+  // Appends since Verify started move the frontier on: only the same size
+  // can be compared (open checks that the frontier covers the head).
+  if (stored.ok() && stored->size() > tree.size()) return absl::OkStatus();
+  if (stored.ok() && stored->nodes() == tree.nodes()) return absl::OkStatus();
+  verifier->Fail(tree.size(), ChainProblem::kMerkleMismatch,
+                 stored.ok() ? absl::StrCat("the stored Merkle frontier (size ", stored->size(),
+                                            ") differs from the right edge recomputed from the events at size ",
+                                            tree.size())
+                             : std::string(stored.status().message()));
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------------------
 // The Merkle tree: roots and proofs.
 
@@ -1562,20 +1652,22 @@ absl::Status RocksEventLog::CheckTreeSize(std::string_view field, uint64_t tree_
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> RocksEventLog::StoredMerkleNode(int level, uint64_t index) {
+  std::string value;
+  rocksdb::Status status = db_->Get(LedgerReadOptions(), merkle_, keys::MerkleNodeKey(level, index), &value);
+  if (status.IsNotFound()) {
+    return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is missing"));
+  }
+  RETURN_IF_ERROR(FromRocks(status, "reading a Merkle node"));
+  if (value.size() != kHashBytes) {
+    return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is malformed"));
+  }
+  return value;
+}
+
 template <typename Fn>
 auto RocksEventLog::WithNodeSource(Fn fn) {
-  auto stored = [this](int level, uint64_t index) -> absl::StatusOr<std::string> {
-    std::string value;
-    rocksdb::Status status = db_->Get(LedgerReadOptions(), merkle_, keys::MerkleNodeKey(level, index), &value);
-    if (status.IsNotFound()) {
-      return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is missing"));
-    }
-    RETURN_IF_ERROR(FromRocks(status, "reading a Merkle node"));
-    if (value.size() != kHashBytes) {
-      return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is malformed"));
-    }
-    return value;
-  };
+  auto stored = [this](int level, uint64_t index) { return StoredMerkleNode(level, index); };
   auto leaves = [this](uint64_t begin, uint64_t end) -> absl::StatusOr<std::vector<std::string>> {
     std::vector<uint64_t> positions;
     for (uint64_t position = begin + 1; position <= end; ++position) positions.push_back(position);
@@ -1642,6 +1734,12 @@ absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,
     prev_time = before->envelope.recorded_at_micros();
   }
   ChainVerifier verifier(report.from_position, prev_hash, prev_time);
+  // The tree can be recomputed only from its first leaf on.
+  std::optional<merkle::MerkleFrontier> tree;
+  if (report.from_position == 1) {
+    ASSIGN_OR_RETURN(bool has_tree, HasMerkleTree());
+    if (has_tree) tree.emplace();
+  }
   std::string upper = keys::EventKey(report.to_position + 1);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions read_options = LedgerReadOptions();
@@ -1656,6 +1754,9 @@ absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,
     }
     if (!verifier.Feed(*position, it->value().ToStringView())) break;
     CheckIndexes(ToRecordedEvent(verifier.last_record()), &verifier);
+    if (tree && !verifier.finding()) {
+      RETURN_IF_ERROR(CheckMerkleLeaf(*position, verifier.last_hash(), &*tree, &verifier));
+    }
     if (verifier.finding()) break;
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "reading the log"));
@@ -1663,17 +1764,8 @@ absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,
     verifier.Fail(verifier.next_position(), ChainProblem::kGap,
                   absl::StrCat("the log ends before position ", verifier.next_position()));
   }
-  if (!verifier.finding() && report.to_position == head.position) {
-    std::string meta_value;
-    rocksdb::Status status =
-        db_->Get(LedgerReadOptions(), meta_, keys::kMetaHeadKey, &meta_value);
-    std::optional<keys::HeadValue> stored = keys::ParseHead(meta_value);
-    if (!status.ok() || !stored || stored->position != head.position ||
-        stored->hash != verifier.last_hash()) {
-      verifier.Fail(head.position, ChainProblem::kHeadMismatch,
-                    "the stored head does not name the last record");
-    }
-  }
+  if (!verifier.finding() && report.to_position == head.position) CheckStoredHead(head, &verifier);
+  if (!verifier.finding() && tree) RETURN_IF_ERROR(CheckMerkleTree(*tree, &verifier));
   report.verified_count = verifier.verified_count();
   report.finding = verifier.finding();
   return report;

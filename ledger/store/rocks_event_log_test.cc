@@ -1,5 +1,6 @@
 #include "ledger/store/rocks_event_log.h"
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -188,6 +189,23 @@ class RocksEventLogTest : public ::testing::Test {
     return result.ok() ? *result : AppendResult{};
   }
 
+  // Closes the log, lets `edit` change its RocksDB directly (handles in the
+  // order of LedgerColumnFamilies: kMeta, kMerkle), and opens it again.
+  using RawEdit = std::function<void(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>;
+  static constexpr size_t kMeta = 5;
+  static constexpr size_t kMerkle = 6;
+  void EditRocksDb(const RawEdit& edit) {
+    log_.reset();
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.Sub("ledger"), LedgerColumnFamilies(), &handles, &raw)
+                    .ok());
+    edit(raw, handles);
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+    Open();
+  }
+
   std::vector<RecordedEvent> All() {
     std::vector<RecordedEvent> events;
     uint64_t from = 1;
@@ -345,42 +363,118 @@ TEST_F(RocksEventLogTest, MerkleTreeIsBuiltForAnOlderLedgerAndCheckedAgainstTheH
   for (int i = 0; i < 40; ++i) MustAppend(Request("old", ExpectedVersion::Any(), {Event(absl::StrCat("o-", i))}));
   auto expected = log_->TreeRoot(40);
   ASSERT_TRUE(expected.ok());
-  auto raw_edit = [&](auto edit) {
-    log_.reset();
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    rocksdb::DBOptions options;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("ledger"), LedgerColumnFamilies(), &handles, &raw).ok());
-    edit(raw, handles);
-    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
-    delete raw;
-    Open();
-  };
-  raw_edit([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[5], keys::kMetaMerkleFrontierKey).ok());
-    ASSERT_TRUE(db->DropColumnFamily(handles[6]).ok());
+  EditRocksDb([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[kMeta], keys::kMetaMerkleFrontierKey).ok());
+    ASSERT_TRUE(db->DropColumnFamily(handles[kMerkle]).ok());
   });
   ASSERT_TRUE(log_->GetWriteState().writable) << log_->GetWriteState().refusal_reason;
   auto rebuilt = log_->TreeRoot(40);
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   EXPECT_EQ(*rebuilt, *expected);
-  raw_edit([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  EditRocksDb([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
     merkle::MerkleFrontier short_frontier;
     short_frontier.Append(merkle::LeafHash("x"));
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[5], keys::kMetaMerkleFrontierKey, short_frontier.Serialize()).ok());
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), handles[kMeta], keys::kMetaMerkleFrontierKey, short_frontier.Serialize()).ok());
   });
   EXPECT_FALSE(log_->GetWriteState().writable);
   EXPECT_THAT(log_->GetWriteState().refusal_reason, HasSubstr("Merkle frontier covers 1 events"));
   // A stored node that went missing is named, not answered with a wrong root.
-  raw_edit([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  EditRocksDb([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
     // The root of 40 events reads node 5/0 (events 1..32); the proof of
     // event 1 reads its sibling 4/1 (events 17..32).
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[6], keys::MerkleNodeKey(5, 0)).ok());
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[6], keys::MerkleNodeKey(4, 1)).ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[kMerkle], keys::MerkleNodeKey(5, 0)).ok());
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[kMerkle], keys::MerkleNodeKey(4, 1)).ok());
   });
   EXPECT_THAT(log_->TreeRoot(40).status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Merkle node 5/0")));
   EXPECT_THAT(log_->InclusionProof(1, 40).status(),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Merkle node 4/1")));
+}
+
+// Verify from position 1 recomputes the tree from the events and compares it
+// with every stored node, the root the store serves and the stored frontier.
+TEST_F(RocksEventLogTest, VerifyRecomputesTheMerkleTreeOfACleanLog) {
+  for (int i = 0; i < 30; ++i) {
+    std::vector<ProposedEvent> events;
+    for (int j = 0; j <= i % 5; ++j) events.push_back(Event(absl::StrCat("t-", i, "-", j)));
+    MustAppend(Request(absl::StrCat("s", i % 4), ExpectedVersion::Any(), std::move(events)));
+  }
+  const uint64_t head = log_->GetHead().position;
+  ASSERT_EQ(head, 90u);
+  for (uint64_t to : {uint64_t{1}, uint64_t{16}, uint64_t{33}, uint64_t{64}, head}) {
+    auto report = log_->Verify(1, to);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << to << ": " << report->finding->detail;
+    EXPECT_EQ(report->verified_count, to);
+  }
+  Reopen();
+  auto report = log_->Verify(0, 0);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_TRUE(report->ok()) << report->finding->detail;
+}
+
+// A stored node overwritten, or deleted, in RocksDB is named by Verify, also
+// one that no root reads (it would only spoil proofs); so is a stored frontier
+// that disagrees with the events. A range that does not start at 1 cannot
+// recompute the tree and does not look at it.
+TEST_F(RocksEventLogTest, VerifyNamesAStoredMerkleNodeOrFrontierThatDisagreesWithTheEvents) {
+  for (int i = 0; i < 40; ++i) MustAppend(Request("m", ExpectedVersion::Any(), {Event(absl::StrCat("n-", i))}));
+  // The root of a perfect prefix is its node: 4/0 covers 1..16, 5/0 1..32.
+  std::map<uint64_t, std::string> prefix_roots;
+  merkle::MerkleFrontier recomputed;
+  for (const RecordedEvent& event : All()) {
+    recomputed.Append(merkle::LeafHash(event.hash));
+    prefix_roots[recomputed.size()] = recomputed.Root();
+  }
+  const std::string forged = merkle::NodeHash("forged", "node");
+  auto put_node = [&](int level, uint64_t index, const std::string& hash) {
+    EditRocksDb([&](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[kMerkle], keys::MerkleNodeKey(level, index), hash).ok());
+    });
+    ASSERT_TRUE(log_->GetWriteState().writable);
+  };
+  auto expect_finding = [&](uint64_t position, const std::string& detail) {
+    auto report = log_->Verify(0, 0);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_FALSE(report->ok()) << "expected: " << detail;
+    EXPECT_EQ(report->finding->position, position);
+    EXPECT_STREQ(ChainProblemName(report->finding->problem), "MERKLE_MISMATCH");
+    EXPECT_THAT(report->finding->detail, HasSubstr(detail));
+    auto range = log_->Verify(33, 0);
+    ASSERT_TRUE(range.ok());
+    EXPECT_TRUE(range->ok());
+  };
+  auto expect_clean = [&] {
+    auto report = log_->Verify(0, 0);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << report->finding->detail;
+  };
+
+  // Node 4/0: the root of 40 reads 5/0 and leaves 33..40, never 4/0.
+  put_node(4, 0, forged);
+  expect_finding(16, absl::StrCat("Merkle node 4/0 (positions 1..16) recomputed from the events differs from the "
+                                  "stored node: recomputed ",
+                                  HexEncode(prefix_roots[16]), ", stored ", HexEncode(forged)));
+  put_node(4, 0, prefix_roots[16]);
+  expect_clean();
+  // Node 5/0, which the root of 40 reads; then the same node deleted.
+  put_node(5, 0, forged);
+  expect_finding(32, absl::StrCat("Merkle node 5/0 (positions 1..32) recomputed from the events differs"));
+  EditRocksDb([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[kMerkle], keys::MerkleNodeKey(5, 0)).ok());
+  });
+  expect_finding(32, "Merkle node 5/0 is missing");
+  put_node(5, 0, prefix_roots[32]);
+  expect_clean();
+  // A frontier of the right size (open accepts it) over other leaves: the
+  // committer would build every later node from it.
+  EditRocksDb([](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    merkle::MerkleFrontier other;
+    for (int i = 0; i < 40; ++i) other.Append(merkle::LeafHash("other"));
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[kMeta], keys::kMetaMerkleFrontierKey, other.Serialize()).ok());
+  });
+  ASSERT_TRUE(log_->GetWriteState().writable);
+  expect_finding(40, "the stored Merkle frontier (size 40) differs from the right edge recomputed from the events");
 }
 
 TEST_F(RocksEventLogTest, MultiEventAppendIsContiguous) {

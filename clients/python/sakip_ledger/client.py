@@ -224,8 +224,8 @@ class LedgerClient:
         return response.position
 
     def verify(self, from_position: int = 0, to_position: int = 0) -> ledger_pb2.VerifyResponse:
-        """Recomputes the hash chain over a range (0, 0: the whole log); the
-        answer's ``ok``, ``first_bad_position``, ``problem`` and ``detail``
+        """Recomputes the hash chain over a range (0, 0: the whole log) and,
+        when it starts at position 1, the Merkle tree; the answer's ``ok``, ``first_bad_position``, ``problem`` and ``detail``
         say what is wrong, if anything. Uses a deadline of 10 x timeout_s."""
         try:
             return self._ledger.Verify(ledger_pb2.VerifyRequest(from_position=from_position,
