@@ -405,9 +405,11 @@ void RestoredFromAnOlderCopy(const TempDir& root, std::string* named) {
   EXPECT_THAT(head.write_refusal_reason(), HasSubstr(absl::StrCat("the log holds ", head.position(), " events but")));
   EXPECT_THAT(head.write_refusal_reason(), HasSubstr("restored from an older copy"));
   EXPECT_EQ(ledger.TryAppend("after-restore").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // The refused server serves no signed head at all (it says why); a server
+  // that did serve one would be refused by the client as a rollback.
   absl::Status refused = ledger.ObservedBy(&client);
-  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
-  EXPECT_THAT(refused.message(), HasSubstr("rollback"));
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), ::testing::AnyOf(HasSubstr("rollback"), HasSubstr("restored from an older copy")));
   *named = absl::StrCat("server: ", head.write_refusal_reason(), "; client: ", refused.message());
   ASSERT_NO_FATAL_FAILURE(ledger.Stop());
 }
