@@ -17,6 +17,9 @@
 //              body: a forger who knows the format. Only the chain can then
 //              reveal the change. K must lie in the body.
 //   --delete   deletes the event's record (its indexes are left alone).
+//   --merkle_node LEVEL:INDEX
+//              flips the first byte of a stored Merkle node (levels >= 4 are
+//              stored, see integrity/merkle.h); no --position.
 //   --remove_and_rebuild
 //              what a malicious operator who knows the format would do:
 //              removes the event at P and rewrites every later event one
@@ -58,6 +61,7 @@ struct Flags {
   bool remove = false;
   bool rehash = false;
   bool rebuild = false;
+  std::optional<std::pair<int, uint64_t>> merkle_node;  // level, index
 };
 
 int Usage(const char* message) {
@@ -66,7 +70,8 @@ int Usage(const char* message) {
                "usage: ledger_tamper --data_dir D --position P [--offset K] [--xor M] "
                "[--rehash]\n"
                "       ledger_tamper --data_dir D --position P --delete\n"
-               "       ledger_tamper --data_dir D --position P --remove_and_rebuild\n",
+               "       ledger_tamper --data_dir D --position P --remove_and_rebuild\n"
+               "       ledger_tamper --data_dir D --merkle_node LEVEL:INDEX [--xor M]\n",
                message);
   return 2;
 }
@@ -104,6 +109,18 @@ std::optional<Flags> ParseFlags(int argc, char** argv, std::string* error) {
       flags.rebuild = true;
     } else if (name == "--rehash" && !value) {
       flags.rehash = true;
+    } else if (name == "--merkle_node") {
+      auto v = take_value();
+      if (!v) return std::nullopt;
+      const size_t colon = v->find(':');
+      uint64_t level = 0;
+      uint64_t index = 0;
+      if (colon == std::string::npos || !ParseUnsigned(v->substr(0, colon), &level) ||
+          !ParseUnsigned(v->substr(colon + 1), &index) || level > 63) {
+        *error = "--merkle_node: '" + *v + "' is not LEVEL:INDEX";
+        return std::nullopt;
+      }
+      flags.merkle_node = std::make_pair(static_cast<int>(level), index);
     } else if (name == "--data_dir") {
       auto v = take_value();
       if (!v) return std::nullopt;
@@ -133,6 +150,13 @@ std::optional<Flags> ParseFlags(int argc, char** argv, std::string* error) {
   if (flags.data_dir.empty()) {
     *error = "--data_dir is required";
     return std::nullopt;
+  }
+  if (flags.merkle_node) {
+    if (flags.position || flags.remove || flags.rebuild || flags.rehash || flags.offset) {
+      *error = "--merkle_node takes no --position, --offset, --rehash, --delete or --remove_and_rebuild";
+      return std::nullopt;
+    }
+    return flags;
   }
   if (!flags.position || *flags.position == 0) {
     *error = "--position is required (>= 1)";
@@ -300,6 +324,33 @@ int RemoveAndRebuild(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHan
   return 0;
 }
 
+// Flips the first byte of a stored Merkle node (XOR with --xor).
+int FlipMerkleNode(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                   const Flags& flags) {
+  rocksdb::ColumnFamilyHandle* merkle = nullptr;
+  for (rocksdb::ColumnFamilyHandle* handle : handles) {
+    if (handle->GetName() == ledger::keys::kMerkleFamily) merkle = handle;
+  }
+  const auto [level, index] = *flags.merkle_node;
+  const std::string key = ledger::keys::MerkleNodeKey(level, index);
+  std::string value;
+  rocksdb::Status status =
+      merkle == nullptr ? rocksdb::Status::NotFound("no merkle family") : db->Get(ledger::LedgerReadOptions(), merkle, key, &value);
+  if (!status.ok() || value.empty()) {
+    std::fprintf(stderr, "ledger_tamper: Merkle node %d:%llu: %s\n", level, static_cast<unsigned long long>(index),
+                 status.ToString().c_str());
+    return 1;
+  }
+  value[0] = static_cast<char>(static_cast<unsigned char>(value[0]) ^ flags.xor_mask);
+  status = db->Put(ledger::LedgerWriteOptions(), merkle, key, value);
+  if (!status.ok()) {
+    std::fprintf(stderr, "ledger_tamper: write: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("flipped the first byte of Merkle node %d:%llu\n", level, static_cast<unsigned long long>(index));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -333,6 +384,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ledger_tamper: no '%s' column family\n", ledger::keys::kEventsFamily);
     return close(1);
   }
+  if (flags->merkle_node) return close(FlipMerkleNode(db.get(), handles, *flags));
 
   const uint64_t position = *flags->position;
   const std::string key = ledger::keys::EventKey(position);
