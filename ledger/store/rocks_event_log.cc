@@ -1560,12 +1560,31 @@ void RocksEventLog::CheckIndexes(const RecordedEvent& event, ChainVerifier* veri
   }
 }
 
+// Appends may go on while Verify runs (the head publisher's, a client's): the
+// stored head is read from one snapshot, together with the records it must
+// name there, so that a head that moved on is not mistaken for a wrong one.
 void RocksEventLog::CheckStoredHead(const Head& head, ChainVerifier* verifier) {
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ReadOptions options = LedgerReadOptions();
+  options.snapshot = snapshot;
   std::string meta_value;
-  rocksdb::Status status = db_->Get(LedgerReadOptions(), meta_, keys::kMetaHeadKey, &meta_value);
+  rocksdb::Status status = db_->Get(options, meta_, keys::kMetaHeadKey, &meta_value);
   std::optional<keys::HeadValue> stored = keys::ParseHead(meta_value);
-  if (!status.ok() || !stored || stored->position != head.position ||
-      stored->hash != verifier->last_hash()) {
+  bool names_last_record = status.ok() && stored.has_value() && stored->position >= head.position;
+  if (names_last_record && stored->position == head.position) {
+    names_last_record = stored->hash == verifier->last_hash();
+  } else if (names_last_record) {
+    std::string record;
+    std::string next;
+    absl::StatusOr<DecodedRecord> last =
+        db_->Get(options, events_, keys::EventKey(stored->position), &record).ok()
+            ? DecodeRecord(record)
+            : absl::StatusOr<DecodedRecord>(absl::NotFoundError("missing"));
+    names_last_record = last.ok() && last->hash == stored->hash &&
+                        db_->Get(options, events_, keys::EventKey(stored->position + 1), &next).IsNotFound();
+  }
+  db_->ReleaseSnapshot(snapshot);
+  if (!names_last_record) {
     verifier->Fail(head.position, ChainProblem::kHeadMismatch,
                    "the stored head does not name the last record");
   }

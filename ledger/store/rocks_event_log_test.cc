@@ -1,5 +1,6 @@
 #include "ledger/store/rocks_event_log.h"
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -393,6 +394,26 @@ TEST_F(RocksEventLogTest, MerkleTreeIsBuiltForAnOlderLedgerAndCheckedAgainstTheH
 
 // Verify from position 1 recomputes the tree from the events and compares it
 // with every stored node, the root the store serves and the stored frontier.
+// Appends go on while an inspector verifies (the head publisher writes every
+// second): a head that moved on during Verify is not a finding.
+TEST_F(RocksEventLogTest, VerifyWhileAppendsContinueFindsNothing) {
+  for (int i = 0; i < 50; ++i) MustAppend(Request("before", ExpectedVersion::Any(), {Event(absl::StrCat("b-", i))}));
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      ASSERT_TRUE(log_->Append(Request("during", ExpectedVersion::Any(), {Event(absl::StrCat("d-", i))})).ok());
+    }
+  });
+  for (int round = 0; round < 30; ++round) {
+    absl::StatusOr<VerifyReport> report = log_->Verify(0, 0);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->ok()) << "round " << round << ": position " << report->finding->position << ": "
+                              << report->finding->detail;
+  }
+  stop.store(true);
+  writer.join();
+}
+
 TEST_F(RocksEventLogTest, VerifyRecomputesTheMerkleTreeOfACleanLog) {
   for (int i = 0; i < 30; ++i) {
     std::vector<ProposedEvent> events;
