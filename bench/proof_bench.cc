@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -45,9 +46,10 @@ ABSL_FLAG(uint64_t, events, 1000000, "events in the ledger");
 ABSL_FLAG(int, repeat, 2, "rounds of every case; the fastest round is reported");
 ABSL_FLAG(std::string, dir, "", "parent of the temporary data directory (default $TMPDIR or /tmp)");
 ABSL_FLAG(int, payload_bytes, 300, "payload size of every event");
-ABSL_FLAG(int, samples, 20000, "random positions or sizes per proof and root case");
-ABSL_FLAG(double, min_seconds, 1.0, "cases faster than this repeat their samples until they take this long");
+ABSL_FLAG(int, samples, 0, "random positions or sizes per proof and root case (0: --events / 10, 100 to 20,000)");
+ABSL_FLAG(double, min_seconds, 0.5, "cases faster than this repeat their samples until they take this long");
 ABSL_FLAG(double, settle_seconds, 60, "after filling, wait at most this long for RocksDB's flushes and compactions");
+ABSL_FLAG(bool, quick, false, "a smoke run: one round per case and --min_seconds=0.1 (with --events=20000: seconds)");
 ABSL_FLAG(bool, keep, false, "leave the ledger in --dir at the end (for --reuse)");
 ABSL_FLAG(bool, reuse, false, "measure the ledger a --keep run left in --dir instead of filling a new one");
 
@@ -254,6 +256,11 @@ struct Samples {
   std::vector<std::string> old_roots;    // TreeRoot(old_sizes[i])
 };
 
+int SampleCount() {
+  if (absl::GetFlag(FLAGS_samples) > 0) return absl::GetFlag(FLAGS_samples);
+  return static_cast<int>(std::clamp<uint64_t>(absl::GetFlag(FLAGS_events) / 10, 100, 20000));
+}
+
 Samples DrawSamples(EventLog* log) {
   Samples samples;
   samples.head = log->GetHead().position;
@@ -263,7 +270,7 @@ Samples DrawSamples(EventLog* log) {
   std::mt19937_64 random(20240701);
   std::uniform_int_distribution<uint64_t> position(1, samples.head);
   std::uniform_int_distribution<uint64_t> old_size(1, samples.head - 1);
-  for (int i = 0; i < absl::GetFlag(FLAGS_samples); ++i) {
+  for (int i = 0; i < SampleCount(); ++i) {
     samples.positions.push_back(position(random));
     absl::StatusOr<ReadPage> page = log->ReadAll(samples.positions.back(), Direction::kForward, 1);
     if (!page.ok() || page->events.empty()) Die("reading a sample", page.status());
@@ -390,7 +397,7 @@ void PrintHeader(const std::string& data_dir, uint64_t count, double fill_second
     std::printf("fill      : reused the ledger of an earlier run (--reuse; settled %.0f s)\n", settle_seconds);
   }
   std::printf("samples   : %d random positions / old sizes; fastest of %d rounds; cases under %.1f s repeat\n",
-              absl::GetFlag(FLAGS_samples), absl::GetFlag(FLAGS_repeat), absl::GetFlag(FLAGS_min_seconds));
+              SampleCount(), absl::GetFlag(FLAGS_repeat), absl::GetFlag(FLAGS_min_seconds));
 }
 
 void PrintTable(const std::vector<Figure>& figures) {
@@ -493,5 +500,9 @@ int Main() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("proofs per second and full-log verification against raw SHA-256");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_quick)) {
+    absl::SetFlag(&FLAGS_repeat, 1);
+    absl::SetFlag(&FLAGS_min_seconds, 0.1);
+  }
   return ledger::bench::Main();
 }

@@ -1656,7 +1656,7 @@ absl::Status RocksEventLog::CheckStoredFrontier(const merkle::MerkleFrontier& tr
                  stored.ok() ? absl::StrCat("the stored Merkle frontier (size ", stored->size(),
                                             ") differs from the right edge recomputed from the events at size ",
                                             tree.size())
-                             : std::string(stored.status().message()));
+                             : absl::StrCat("the stored Merkle frontier is malformed: ", stored.status().message()));
   return absl::OkStatus();
 }
 
@@ -1671,6 +1671,8 @@ absl::Status RocksEventLog::CheckTreeSize(std::string_view field, uint64_t tree_
   return absl::OkStatus();
 }
 
+// A missing or malformed node is DataLoss: the tree no longer answers for
+// the events it covers.
 absl::StatusOr<std::string> RocksEventLog::StoredMerkleNode(int level, uint64_t index) {
   std::string value;
   rocksdb::Status status = db_->Get(LedgerReadOptions(), merkle_, keys::MerkleNodeKey(level, index), &value);
