@@ -387,22 +387,36 @@ std::function<Work()> VerifyRound(EventLog* log, uint64_t from, const Figure& wh
 }
 
 // Verify with and without the tree, alternating round by round (A B B A ...)
-// so that neither always runs second, on caches the other warmed: their
-// difference is the Merkle check's cost.
-std::vector<Figure> VerifyFigures(EventLog* log, const Figure& whole_log) {
+// so that neither always runs second, on caches the other warmed. This VM's
+// speed drifts by tens of percent between rounds, more than the Merkle check
+// costs, so its cost is taken from each round's adjacent pair, not from the
+// two fastest rounds.
+struct VerifyFigures {
   Figure chain{"Verify(2, 0): chain + indexes, no Merkle (range not from 1)"};
   Figure full{"Verify(0, 0): chain + indexes + Merkle tree"};
+  std::vector<double> merkle_share;  // per round: 1 - full rate / chain rate
+};
+
+VerifyFigures MeasureVerify(EventLog* log, const Figure& whole_log) {
+  VerifyFigures v;
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
-    Figure* order[2] = {&chain, &full};
-    if (r % 2 == 1) std::swap(order[0], order[1]);
-    for (Figure* figure : order) {
-      const uint64_t from = figure == &chain ? 2 : 0;
-      KeepFaster(MeasureOnce(figure->name, VerifyRound(log, from, whole_log), false), figure);
+    auto chain_round = [&] { return MeasureOnce(v.chain.name, VerifyRound(log, 2, whole_log), false); };
+    auto full_round = [&] { return MeasureOnce(v.full.name, VerifyRound(log, 0, whole_log), false); };
+    Figure chain, full;
+    if (r % 2 == 0) {
+      chain = chain_round();
+      full = full_round();
+    } else {
+      full = full_round();
+      chain = chain_round();
     }
+    KeepFaster(chain, &v.chain);
+    KeepFaster(full, &v.full);
+    v.merkle_share.push_back(1 - full.per_second() / chain.per_second());
   }
-  Report(chain);
-  Report(full);
-  return {chain, full};
+  Report(v.chain);
+  Report(v.full);
+  return v;
 }
 
 // --- Output -------------------------------------------------------------------
@@ -444,24 +458,25 @@ const Figure& Find(const std::vector<Figure>& figures, const std::string& prefix
   Die("no figure", absl::NotFoundError(prefix));
 }
 
-void PrintRatios(const std::vector<Figure>& figures, size_t body_bytes) {
+void PrintRatios(const std::vector<Figure>& figures, size_t body_bytes, const VerifyFigures& verify) {
   const Figure& raw = Find(figures, absl::StrCat("SHA-256, Sha256Parts, ", body_bytes, " B"));
   const Figure& one_shot = Find(figures, absl::StrCat("SHA-256, Sha256 (one-shot), ", body_bytes, " B"));
-  const Figure& full = Find(figures, "Verify(0, 0)");
-  const Figure& chain = Find(figures, "Verify(2, 0)");
   const Figure& floor = Find(figures, "in memory");
+  const Figure& full = verify.full;
   std::printf("\nVerify(0, 0) MB/s / raw SHA-256 MB/s over %zu-byte inputs : %.3f\n", body_bytes,
               full.mb_per_second() / raw.mb_per_second());
   std::printf("Verify(0, 0) MB/s / Sha256() one-shot MB/s, %zu-byte inputs : %.3f\n", body_bytes,
               full.mb_per_second() / one_shot.mb_per_second());
   std::printf("Verify(0, 0) events/s / in-memory hashing floor events/s  : %.3f\n",
               full.per_second() / floor.per_second());
-  const double merkle_us = 1e6 / full.per_second() - 1e6 / chain.per_second();
-  const double merkle_cpu_us = full.cpu_us_per_op() - chain.cpu_us_per_op();
-  std::printf("the Merkle check's share of Verify(0, 0), wall time        : %.1f%% (%.2f of %.2f us per event)\n",
-              100 * merkle_us * full.per_second() / 1e6, merkle_us, 1e6 / full.per_second());
-  std::printf("the Merkle check's share of Verify(0, 0), CPU time         : %.1f%% (%.2f of %.2f us per event)\n",
-              100 * merkle_cpu_us / full.cpu_us_per_op(), merkle_cpu_us, full.cpu_us_per_op());
+  std::string rounds;
+  double sum = 0;
+  for (double share : verify.merkle_share) {
+    absl::StrAppend(&rounds, rounds.empty() ? "" : ", ", static_cast<int>(share * 1000 + (share < 0 ? -0.5 : 0.5)) / 10.0, "%");
+    sum += share;
+  }
+  std::printf("the Merkle check's share of Verify(0, 0), paired rounds    : %.1f%% on average (%s)\n",
+              100 * sum / static_cast<double>(verify.merkle_share.size()), rounds.c_str());
 }
 
 // A fresh ledger of --events events, or the one a --keep run left (--reuse).
@@ -505,11 +520,13 @@ int Main() {
   for (Figure& f : InclusionFigures(log, samples)) figures.push_back(f);
   for (Figure& f : ConsistencyFigures(log, samples)) figures.push_back(f);
   figures.push_back(read_all);
-  for (Figure& f : VerifyFigures(log, read_all)) figures.push_back(f);
+  const VerifyFigures verify = MeasureVerify(log, read_all);
+  figures.push_back(verify.chain);
+  figures.push_back(verify.full);
 
   PrintHeader(data_dir, count, fill_seconds, settle_seconds, body_bytes);
   PrintTable(figures);
-  PrintRatios(figures, body_bytes);
+  PrintRatios(figures, body_bytes, verify);
   std::printf("load average at end: %s\n", LoadAverage().c_str());
   opened->Close();
   opened.reset();

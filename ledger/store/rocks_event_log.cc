@@ -197,6 +197,39 @@ RecordedEvent ToRecordedEvent(DecodedRecord record) {
   return event;
 }
 
+// Reads stored Merkle nodes in the order a recomputation from the first leaf
+// completes them: within a level, by ascending index. One iterator per level
+// then steps to the next node, where a point read per node would search the
+// memtable and every file of the family again.
+class StoredNodeCursor {
+ public:
+  StoredNodeCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family) : db_(db), family_(family) {}
+
+  // The stored hash of node (level, index); DataLoss when missing or malformed.
+  absl::StatusOr<std::string> Read(int level, uint64_t index) {
+    if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
+    std::unique_ptr<rocksdb::Iterator>& it = levels_[level];
+    const std::string key = keys::MerkleNodeKey(level, index);
+    if (it == nullptr) it.reset(db_->NewIterator(LedgerReadOptions(), family_));
+    if (!it->Valid() || it->key().ToStringView() != key) it->Seek(key);
+    RETURN_IF_ERROR(FromRocks(it->status(), "reading a Merkle node"));
+    if (!it->Valid() || it->key().ToStringView() != key) {
+      return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is missing"));
+    }
+    std::string value = it->value().ToString();
+    it->Next();
+    if (value.size() != kHashBytes) {
+      return absl::DataLossError(absl::StrCat("Merkle node ", level, "/", index, " is malformed"));
+    }
+    return value;
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  rocksdb::ColumnFamilyHandle* const family_;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> levels_;
+};
+
 }  // namespace
 
 class RocksEventLog;
@@ -313,8 +346,8 @@ class RocksEventLog final : public ClosableEventLog {
   void CheckIndexes(const RecordedEvent& event, ChainVerifier* verifier);
   void CheckStoredHead(const Head& head, ChainVerifier* verifier);
   absl::StatusOr<bool> HasMerkleTree();
-  absl::Status CheckMerkleLeaf(uint64_t position, std::string_view event_hash,
-                               merkle::MerkleFrontier* tree, ChainVerifier* verifier);
+  absl::Status CheckMerkleLeaf(uint64_t position, std::string_view event_hash, merkle::MerkleFrontier* tree,
+                               StoredNodeCursor* stored_nodes, ChainVerifier* verifier);
   absl::Status CheckMerkleTree(const merkle::MerkleFrontier& tree, ChainVerifier* verifier);
   absl::Status CheckStoredFrontier(const merkle::MerkleFrontier& tree, ChainVerifier* verifier);
 
@@ -1603,13 +1636,14 @@ absl::StatusOr<bool> RocksEventLog::HasMerkleTree() {
 
 // Adds the event's leaf to the recomputed tree and compares every node it
 // completes that the store keeps, so that a damaged node is found even when
-// no root the store serves reads it (it would still spoil proofs). One point
-// read per stored node: an eighth of a read per event.
+// no root the store serves reads it (it would still spoil proofs). One
+// stored node per 8 events on average.
 absl::Status RocksEventLog::CheckMerkleLeaf(uint64_t position, std::string_view event_hash,
-                                            merkle::MerkleFrontier* tree, ChainVerifier* verifier) {
+                                            merkle::MerkleFrontier* tree, StoredNodeCursor* stored_nodes,
+                                            ChainVerifier* verifier) {
   for (const merkle::Node& node : tree->Append(merkle::LeafHash(event_hash))) {
     if (!merkle::IsStoredNode(node)) continue;
-    absl::StatusOr<std::string> stored = StoredMerkleNode(node.level, node.index);
+    absl::StatusOr<std::string> stored = stored_nodes->Read(node.level, node.index);
     if (!stored.ok() && !absl::IsDataLoss(stored.status())) return stored.status();
     if (stored.ok() && *stored == node.hash) continue;
     const uint64_t first = (node.index << node.level) + 1;
@@ -1757,6 +1791,7 @@ absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,
   ChainVerifier verifier(report.from_position, prev_hash, prev_time);
   // The tree can be recomputed only from its first leaf on.
   std::optional<merkle::MerkleFrontier> tree;
+  StoredNodeCursor stored_nodes(db_.get(), merkle_);
   if (report.from_position == 1) {
     ASSIGN_OR_RETURN(bool has_tree, HasMerkleTree());
     if (has_tree) tree.emplace();
@@ -1776,7 +1811,7 @@ absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,
     if (!verifier.Feed(*position, it->value().ToStringView())) break;
     CheckIndexes(ToRecordedEvent(verifier.last_record()), &verifier);
     if (tree && !verifier.finding()) {
-      RETURN_IF_ERROR(CheckMerkleLeaf(*position, verifier.last_hash(), &*tree, &verifier));
+      RETURN_IF_ERROR(CheckMerkleLeaf(*position, verifier.last_hash(), &*tree, &stored_nodes, &verifier));
     }
     if (verifier.finding()) break;
   }
