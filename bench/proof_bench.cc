@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "bench/bench_ledger.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -66,11 +67,7 @@ const char* const kTypes[] = {"RealizationRecorded", "DisbursementRecorded", "Ch
   std::exit(1);
 }
 
-std::string TempParent() {
-  if (!absl::GetFlag(FLAGS_dir).empty()) return absl::GetFlag(FLAGS_dir);
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp != nullptr ? tmp : "/tmp";
-}
+std::string TempParent() { return bench::TempParent(absl::GetFlag(FLAGS_dir)); }
 
 std::string FirstLine(const std::string& path) {
   std::ifstream in(path);
@@ -166,9 +163,7 @@ Figure Measure(const std::string& name, const std::function<Work()>& round, bool
 }
 
 std::string Payload(uint64_t serial) {
-  std::string payload = absl::StrCat("{\"serial\":", serial, ",\"note\":\"");
-  payload.resize(static_cast<size_t>(absl::GetFlag(FLAGS_payload_bytes)) - 2, 'x');
-  return payload + "\"}";
+  return JsonPayload(serial, static_cast<size_t>(absl::GetFlag(FLAGS_payload_bytes)));
 }
 
 // Appends `count` events in batches of kBatch, one unit-year stream per batch.

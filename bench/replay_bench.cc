@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "bench/bench_ledger.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -47,16 +48,10 @@ const char* const kTypes[] = {"RealizationRecorded", "RealizationCorrected", "Di
                               "DisbursementReversed", "ChecklistEntryRecorded", "TargetRevised",
                               "BudgetRevised", "ReportSubmitted", "ReportDisposed"};
 
-std::string TempParent() {
-  if (!absl::GetFlag(FLAGS_dir).empty()) return absl::GetFlag(FLAGS_dir);
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp != nullptr ? tmp : "/tmp";
-}
+std::string TempParent() { return bench::TempParent(absl::GetFlag(FLAGS_dir)); }
 
 std::string Payload(uint64_t serial) {
-  std::string payload = absl::StrCat("{\"serial\":", serial, ",\"note\":\"");
-  payload.resize(static_cast<size_t>(absl::GetFlag(FLAGS_payload_bytes)) - 2, 'x');
-  return payload + "\"}";
+  return JsonPayload(serial, static_cast<size_t>(absl::GetFlag(FLAGS_payload_bytes)));
 }
 
 // Appends `count` events: batch i goes to one unit-year of kabupaten i % 3.
