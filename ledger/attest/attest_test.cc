@@ -186,7 +186,7 @@ TEST_F(AttestTest, TheLatestHeadSurvivesARestart) {
   EXPECT_EQ(loaded->recorded_at_position, head->recorded_at_position);
 }
 
-TEST_F(AttestTest, ClientsMayNotWriteTheLedgersOwnStreamsThroughTheServiceRuleButTheRuleIsNamed) {
+TEST_F(AttestTest, StreamIdsStartingWithDollarAreReservedForTheLedger) {
   EXPECT_TRUE(IsReservedStreamId(kTreeHeadsStream));
   EXPECT_TRUE(IsReservedStreamId(kReportSealsStream));
   EXPECT_FALSE(IsReservedStreamId("35.08.19/2024"));
