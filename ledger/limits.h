@@ -116,6 +116,25 @@ inline constexpr size_t kBlockCacheBytes = size_t{256} << 20;
 // Events whose chain is re-verified when the log is opened.
 inline constexpr size_t kOpenTailVerifyEvents = 1024;
 
+// Access control (ledger/auth). A principals file for a province with every
+// kecamatan's operators is a few thousand entries; 4 MiB is far beyond that
+// and still cheap to parse on SIGHUP.
+inline constexpr size_t kMaxPrincipalsFileBytes = 4 << 20;
+// Denied attempts kept in memory for AuditService.ListDeniedAttempts (about
+// 300 bytes each: ~3 MiB), and the size past which the log file is rotated
+// to "<file>.1" (two files at most on disk).
+inline constexpr size_t kDeniedAttemptsKept = 10000;
+inline constexpr uint64_t kMaxDeniedLogBytes = uint64_t{64} << 20;
+// Denied attempts one ListDeniedAttempts call returns.
+inline constexpr size_t kMaxDeniedAttemptsPerPage = 1000;
+// Live subscriptions (Subscribe, following Replay) one principal may hold:
+// one integrating system needs a few; this stops one credential from taking
+// the server's kMaxSubscriptions for itself.
+inline constexpr size_t kMaxSubscriptionsPerPrincipal = 16;
+// A bearer token is "sakip_" and 64 hex digits; metadata longer than this is
+// refused before it is hashed.
+inline constexpr size_t kMaxBearerTokenBytes = 256;
+
 }  // namespace ledger::limits
 
 #endif  // LEDGER_LIMITS_H_

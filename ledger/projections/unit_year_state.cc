@@ -53,7 +53,9 @@ absl::StatusOr<Ratio> ParseNonNegative(std::string_view field, std::string_view 
   return value;
 }
 
-EventRef RefOf(const DomainEvent& event) { return EventRef{event.position, event.event_id}; }
+EventRef RefOf(const DomainEvent& event) {
+  return EventRef{event.position, event.event_id, event.actor};
+}
 
 // Whether the envelope must carry a reason: revisions, corrections, reversals.
 bool NeedsReason(SakipEvent::EventCase kind) {

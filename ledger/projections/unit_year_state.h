@@ -42,6 +42,7 @@ inline constexpr int kQuartersPerYear = 4;
 struct EventRef {
   uint64_t position = 0;
   std::string event_id;
+  std::string actor;  // who recorded it (the four-eyes rules compare these)
 };
 
 struct Agreement {

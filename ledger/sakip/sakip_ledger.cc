@@ -151,8 +151,83 @@ absl::StatusOr<bool> SakipLedger::AnyAlreadyRecorded(
   return false;
 }
 
-absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
+namespace {
+
+absl::Status Refused(std::string_view field, std::string_view why) {
+  return absl::PermissionDeniedError(absl::StrCat(Absl(field), ": ", Absl(why)));
+}
+
+// The NIP a body declares against the recorder's: the body must not name
+// another person.
+absl::Status CheckDeclaredNip(std::string_view field, std::string_view declared,
+                              const Recorder& recorder, std::string_view who) {
+  absl::StatusOr<std::string> nip = domain::NormalizeNip(field, declared);
+  if (!nip.ok()) return nip.status();  // the fold would refuse it too; name it here
+  if (recorder.nip.empty()) {
+    return Refused(field, absl::StrCat("principal '", recorder.actor, "' has no NIP, so it cannot be the ",
+                                       Absl(who), " this event declares (", *nip, ")"));
+  }
+  if (*nip != recorder.nip) {
+    return Refused(field, absl::StrCat(*nip, " is not the NIP of principal '", recorder.actor, "' (",
+                                       recorder.nip, "): the ", Absl(who),
+                                       " recorded must be the one who records it"));
+  }
+  return absl::OkStatus();
+}
+
+// The realization, or correction, of a quarter up to the report's and
+// recorded up to its submission, that `actor` recorded; null if none.
+const projections::EventRef* RealizationBy(const projections::UnitYearState& state,
+                                           const projections::SubmittedReport& report,
+                                           std::string_view actor) {
+  for (const auto& [key, realization] : state.realizations()) {
+    if (realization.quarter > report.details.quarter()) continue;
+    for (const projections::EventRef& ref : realization.chain) {
+      if (ref.position <= report.source.position && ref.actor == actor) return &ref;
+    }
+  }
+  return nullptr;
+}
+
+absl::Status CheckDisposition(const projections::UnitYearState& state, const Recorder& recorder,
+                              const sakip::v1::ReportDisposed& disposed) {
+  RETURN_IF_ERROR(CheckDeclaredNip("report_disposed.supervisor_nip", disposed.supervisor_nip(),
+                                   recorder, "supervisor"));
+  auto it = state.reports().find(disposed.report_id());
+  if (it == state.reports().end()) return absl::OkStatus();  // the fold refuses it
+  const projections::SubmittedReport& report = it->second;
+  if (report.actor == recorder.actor) {
+    return Refused("report_disposed", absl::StrCat("principal '", recorder.actor, "' submitted report ",
+                                                   disposed.report_id(),
+                                                   " and may not also dispose of it (four-eyes rule)"));
+  }
+  if (const projections::EventRef* ref = RealizationBy(state, report, recorder.actor)) {
+    return Refused("report_disposed",
+                   absl::StrCat("principal '", recorder.actor, "' recorded realization event ",
+                                ref->event_id, " (position ", ref->position, ") contained in report ",
+                                disposed.report_id(), ", and may not dispose of that report "
+                                "(four-eyes rule)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSeparationOfDuties(const projections::UnitYearState& state,
+                                     const Recorder& recorder, const sakip::v1::SakipEvent& event) {
+  switch (event.event_case()) {
+    case sakip::v1::SakipEvent::kReportSubmitted:
+      return CheckDeclaredNip("report_submitted.signer_nip", event.report_submitted().signer_nip(),
+                              recorder, "signer");
+    case sakip::v1::SakipEvent::kReportDisposed:
+      return CheckDisposition(state, recorder, event.report_disposed());
+    default: return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<AppendResult> SakipLedger::Record(const Recorder& recorder,
                                                  std::vector<ProposedDomainEvent> events) {
+  const std::string& actor = recorder.actor;
   ASSIGN_OR_RETURN(auto unit_year, CommonUnitYear(events));
   ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_year.first, unit_year.second));
   AppendRequest request;
@@ -166,8 +241,14 @@ absl::StatusOr<AppendResult> SakipLedger::Record(std::string_view actor,
     projections::UnitYearState& decided = snapshot.state;
     uint64_t position = head;
     for (size_t i = 0; i < events.size(); ++i) {
-      DomainEvent event{++position, events[i].event_id, clock_->Now(), std::string(actor),
+      DomainEvent event{++position, events[i].event_id, clock_->Now(), actor,
                         events[i].reason, events[i].event};
+      if (recorder.separation_of_duties) {
+        if (absl::Status status = CheckSeparationOfDuties(decided, recorder, event.event);
+            !status.ok()) {
+          return absl::Status(status.code(), absl::StrCat("events[", i, "].", status.message()));
+        }
+      }
       if (absl::Status status = decided.Apply(event); !status.ok()) {
         // A retry of an earlier Record is refused by the fold (its ids are
         // applied already); only then are the ids looked up, and the log

@@ -56,6 +56,25 @@ struct ProposedDomainEvent {
   ::sakip::v1::SakipEvent event;
 };
 
+// Who records events, as the ledger checks it.
+//
+// Four-eyes rules (docs/ACCESS.md), enforced when `separation_of_duties` is
+// set, i.e. whenever callers are authenticated principals:
+//   - a report is submitted only by a principal whose NIP is the report's
+//     declared signer_nip;
+//   - a disposition is recorded only by a principal whose NIP is its
+//     declared supervisor_nip, who did not submit the report and did not
+//     record or correct any realization the report contains (of a quarter up
+//     to the report's, recorded up to its submission).
+// A server with authentication off has one local identity for everyone: it
+// cannot tell people apart, so it records with separation_of_duties off (and
+// says so in its log at start).
+struct Recorder {
+  std::string actor;  // written into every event
+  std::string nip;    // the principal's NIP (18 digits), or empty
+  bool separation_of_duties = true;
+};
+
 // A moment to read at: the head, a global position, or a recorded time.
 struct AsOf {
   enum class Kind { kHead, kPosition, kTime };
@@ -87,9 +106,17 @@ class SakipLedger {
  public:
   SakipLedger(EventLog* log, Clock* clock = SystemClock::Get()) : log_(log), clock_(clock) {}
 
-  // Validates and appends `events` (all of one unit-year) atomically.
-  absl::StatusOr<AppendResult> Record(std::string_view actor,
+  // Validates and appends `events` (all of one unit-year) atomically. A
+  // four-eyes violation is PermissionDenied naming the event and the rule;
+  // nothing is written.
+  absl::StatusOr<AppendResult> Record(const Recorder& recorder,
                                       std::vector<ProposedDomainEvent> events);
+  // One trusted local identity (tools, tests, a server with authentication
+  // off): no separation of duties.
+  absl::StatusOr<AppendResult> Record(std::string_view actor,
+                                      std::vector<ProposedDomainEvent> events) {
+    return Record(Recorder{std::string(actor), "", false}, std::move(events));
+  }
 
   // The unit-year as it stood at `as_of`.
   absl::StatusOr<UnitYearView> Load(std::string_view unit_code, int fiscal_year, AsOf as_of);

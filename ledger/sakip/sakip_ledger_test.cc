@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/domain/exact.h"
 #include "ledger/projections/testing/reference_report.h"
@@ -196,6 +197,101 @@ TEST_F(SakipLedgerTest, OtherEventsInAUnitYearStreamDoNotDisturbItsReports) {
   EXPECT_EQ(Capaian(report->indicators[0].year_end_capaian), "57,45");
   // Deciding still works on top of it (the stream version includes the note).
   EXPECT_TRUE(ledger_->Record("operator:test", {Realization("r-4", "IKU-1", 3, "5")}).ok());
+}
+
+// Four-eyes rules: who signs and who disposes are checked against the
+// principal recording, and a refusal writes nothing.
+class FourEyesTest : public SakipLedgerTest {
+ protected:
+  static constexpr char kCamatNip[] = "197304151998031011";
+  static constexpr char kSupervisorNip[] = "196805121994031004";  // Sekretaris Daerah
+  const Recorder operator_{"operator.klakah", "", true};
+  const Recorder camat_{"camat.klakah", kCamatNip, true};
+  const Recorder supervisor_{"sekda.lumajang", kSupervisorNip, true};
+
+  // Everything before the submission, by the operator; returns the submission.
+  ProposedDomainEvent RecordUpToSubmission() {
+    ProposedDomainEvent submission;
+    for (const DomainEvent& event : reference::KlakahTw2Events()) {
+      if (event.event.has_report_submitted()) {
+        submission = FromDomainEvent(event);
+        continue;
+      }
+      auto result = ledger_->Record(operator_, {FromDomainEvent(event)});
+      EXPECT_TRUE(result.ok()) << event.event_id << ": " << result.status();
+    }
+    return submission;
+  }
+
+  ProposedDomainEvent Disposition(const std::string& nip) {
+    ProposedDomainEvent proposed;
+    proposed.event_id = "dispose-" + nip;
+    proposed.event.set_unit_code(reference::kKlakahUnitCode);
+    proposed.event.set_fiscal_year(reference::kKlakahFiscalYear);
+    auto* disposed = proposed.event.mutable_report_disposed();
+    disposed->set_report_id(reference::kKlakahReportId);
+    disposed->add_options(sakip::v1::LAPORAN_SUDAH_BAIK);
+    disposed->set_supervisor_name("Sekretaris Daerah");
+    disposed->set_supervisor_nip(nip);
+    return proposed;
+  }
+
+  void ExpectRefused(const Recorder& recorder, ProposedDomainEvent event,
+                     const std::string& message) {
+    const uint64_t head = log_->GetHead().position;
+    auto result = ledger_->Record(recorder, {std::move(event)});
+    EXPECT_TRUE(absl::IsPermissionDenied(result.status())) << result.status();
+    EXPECT_THAT(std::string(result.status().message()), HasSubstr(message));
+    EXPECT_EQ(log_->GetHead().position, head) << "a refusal wrote something";
+  }
+};
+
+TEST_F(FourEyesTest, AReportIsSubmittedOnlyByTheSignerItDeclares) {
+  ProposedDomainEvent submission = RecordUpToSubmission();
+  ExpectRefused(operator_, submission,
+                "events[0].report_submitted.signer_nip: principal 'operator.klakah' has no NIP");
+  ExpectRefused(supervisor_, submission,
+                "events[0].report_submitted.signer_nip: 197304151998031011 is not the NIP of "
+                "principal 'sekda.lumajang' (196805121994031004)");
+  auto accepted = ledger_->Record(camat_, {submission});
+  EXPECT_TRUE(accepted.ok()) << accepted.status();
+}
+
+TEST_F(FourEyesTest, WhoRecordedOrSubmittedMayNotDispose) {
+  ProposedDomainEvent submission = RecordUpToSubmission();
+  ASSERT_TRUE(ledger_->Record(camat_, {submission}).ok());
+  // The operator recorded the report's realizations, even with the right NIP.
+  const Recorder operator_with_nip{"operator.klakah", kSupervisorNip, true};
+  ExpectRefused(operator_with_nip, Disposition(kSupervisorNip),
+                "principal 'operator.klakah' recorded realization event");
+  ExpectRefused(operator_with_nip, Disposition(kSupervisorNip), "(four-eyes rule)");
+  // The signer may not dispose of the report it submitted.
+  const Recorder camat_as_supervisor{"camat.klakah", kSupervisorNip, true};
+  ExpectRefused(camat_as_supervisor, Disposition(kSupervisorNip),
+                "principal 'camat.klakah' submitted report");
+  // The body may not name another supervisor.
+  ExpectRefused(supervisor_, Disposition(kCamatNip),
+                "report_disposed.supervisor_nip: 197304151998031011 is not the NIP of principal "
+                "'sekda.lumajang'");
+  auto accepted = ledger_->Record(supervisor_, {Disposition(kSupervisorNip)});
+  EXPECT_TRUE(accepted.ok()) << accepted.status();
+}
+
+TEST_F(FourEyesTest, ARealizationRecordedAfterTheSubmissionIsNotInTheReport) {
+  ProposedDomainEvent submission = RecordUpToSubmission();
+  ASSERT_TRUE(ledger_->Record(camat_, {submission}).ok());
+  // A TW III realization by a second operator, after the submission.
+  const Recorder late_operator{"operator2.klakah", kSupervisorNip, true};
+  ProposedDomainEvent late = Realization("late-tw3", "IKU-1", 3, "10");
+  ASSERT_TRUE(ledger_->Record(late_operator, {late}).ok());
+  auto accepted = ledger_->Record(late_operator, {Disposition(kSupervisorNip)});
+  EXPECT_TRUE(accepted.ok()) << accepted.status();
+}
+
+TEST_F(FourEyesTest, ALocalIdentityWithoutSeparationRecordsEverything) {
+  ImportReference();  // one actor, Record(string_view): separation off
+  auto accepted = ledger_->Record("operator:test", {Disposition(kSupervisorNip)});
+  EXPECT_TRUE(accepted.ok()) << accepted.status();
 }
 
 TEST(StreamIdTest, NamesUnitAndYear) {
