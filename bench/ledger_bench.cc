@@ -847,6 +847,7 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   // experiment, the same service from a server built here.
   std::unique_ptr<services::LedgerServer> server;
   std::unique_ptr<services::LedgerServiceImpl> own_service;
+  std::unique_ptr<services::AccessControl> own_access;
   std::unique_ptr<grpc::Server> own_server;
   int port = 0;
   const int max_pollers = absl::GetFlag(FLAGS_grpc_max_pollers);
@@ -859,8 +860,12 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
     server = *std::move(started);
     port = server->port();
   } else {
-    own_service = std::make_unique<services::LedgerServiceImpl>(opened.log.get(),
-                                                                services::LedgerServiceOptions{});
+    absl::StatusOr<std::unique_ptr<services::AccessControl>> access =
+        services::AccessControl::Create(services::AccessOptions{});
+    DieIf(access.status(), "access control");
+    own_access = *std::move(access);
+    own_service = std::make_unique<services::LedgerServiceImpl>(
+        opened.log.get(), services::LedgerServiceOptions{}, own_access.get());
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(own_service.get());

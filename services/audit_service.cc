@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/attest/system_streams.h"
 #include "ledger/audit/replay.h"
+#include "ledger/domain/identifiers.h"
 #include "ledger/integrity/merkle.h"
+#include "ledger/limits.h"
 #include "services/proto_convert.h"
 #include "services/status_mapping.h"
 
@@ -86,8 +88,14 @@ absl::StatusOr<audit::HistoryQuery> FromProto(const pb::GetHistoryRequest& reque
 
 }  // namespace
 
-grpc::Status AuditServiceImpl::GetHistory(grpc::ServerContext*, const pb::GetHistoryRequest* request,
+grpc::Status AuditServiceImpl::GetHistory(grpc::ServerContext* context, const pb::GetHistoryRequest* request,
                                           pb::GetHistoryResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetHistory",
+                                           auth::Action::kAudit, request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<audit::HistoryQuery> query = FromProto(*request);
   if (!query.ok()) return ToGrpcStatus(query.status());
   absl::StatusOr<audit::HistoryPage> page = audit_.History(*query);
@@ -99,8 +107,14 @@ grpc::Status AuditServiceImpl::GetHistory(grpc::ServerContext*, const pb::GetHis
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::ExplainFigure(grpc::ServerContext*, const pb::ExplainFigureRequest* request,
+grpc::Status AuditServiceImpl::ExplainFigure(grpc::ServerContext* context, const pb::ExplainFigureRequest* request,
                                              pb::ExplainFigureResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/ExplainFigure",
+                                           auth::Action::kAudit, request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<audit::Moment> as_of = FromProto(request->as_of(), "as_of");
   if (!as_of.ok()) return ToGrpcStatus(as_of.status());
   absl::StatusOr<audit::FigureExplanation> explanation =
@@ -119,8 +133,14 @@ grpc::Status AuditServiceImpl::ExplainFigure(grpc::ServerContext*, const pb::Exp
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::DiffReport(grpc::ServerContext*, const pb::DiffReportRequest* request,
+grpc::Status AuditServiceImpl::DiffReport(grpc::ServerContext* context, const pb::DiffReportRequest* request,
                                           pb::DiffReportResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/DiffReport",
+                                           auth::Action::kAudit, request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   if (!request->has_from()) {
     return ToGrpcStatus(absl::InvalidArgumentError(
         "from: is required (a position, a time, or submission_of_report for the report as published)"));
@@ -139,8 +159,14 @@ grpc::Status AuditServiceImpl::DiffReport(grpc::ServerContext*, const pb::DiffRe
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::ListLateEntries(grpc::ServerContext*, const pb::ListLateEntriesRequest* request,
+grpc::Status AuditServiceImpl::ListLateEntries(grpc::ServerContext* context, const pb::ListLateEntriesRequest* request,
                                                pb::ListLateEntriesResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/ListLateEntries",
+                                           auth::Action::kAudit, request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<audit::Moment> as_of = FromProto(request->as_of(), "as_of");
   if (!as_of.ok()) return ToGrpcStatus(as_of.status());
   absl::StatusOr<audit::LateEntries> late =
@@ -164,6 +190,33 @@ grpc::Status AuditServiceImpl::ListLateEntries(grpc::ServerContext*, const pb::L
 
 grpc::Status AuditServiceImpl::Replay(grpc::ServerContext* context, const pb::ReplayRequest* request,
                                       grpc::ServerWriter<pb::ReplayResponse>* writer) {
+  constexpr char kReplay[] = "/sakip.v1.AuditService/Replay";
+  Caller caller;
+  if (grpc::Status denied = access_->Identify(context, kReplay, "", &caller); !denied.ok()) {
+    return denied;
+  }
+  // Every unit prefix must lie in the caller's scope; none means every unit.
+  if (request->unit_prefixes().empty()) {
+    if (grpc::Status denied = access_->Authorize(context, kReplay, caller,
+                                                 auth::Action::kReadUnitEvents, "");
+        !denied.ok()) {
+      return denied;
+    }
+  }
+  for (const std::string& prefix : request->unit_prefixes()) {
+    if (grpc::Status denied = access_->Authorize(context, kReplay, caller,
+                                                 auth::Action::kReadUnitEvents, prefix);
+        !denied.ok()) {
+      return denied;
+    }
+  }
+  AccessControl::SubscriptionSlot slot;
+  if (request->follow()) {
+    if (grpc::Status denied = access_->AcquireSubscription(context, kReplay, caller, &slot);
+        !denied.ok()) {
+      return denied;
+    }
+  }
   audit::ReplayFilter filter;
   filter.unit_prefixes.assign(request->unit_prefixes().begin(), request->unit_prefixes().end());
   filter.event_types.assign(request->event_types().begin(), request->event_types().end());
@@ -198,8 +251,14 @@ uint64_t OrHead(EventLog* log, uint64_t size) { return size != 0 ? size : log->G
 
 }  // namespace
 
-grpc::Status AuditServiceImpl::GetTreeRoot(grpc::ServerContext*, const pb::GetTreeRootRequest* request,
+grpc::Status AuditServiceImpl::GetTreeRoot(grpc::ServerContext* context, const pb::GetTreeRootRequest* request,
                                            pb::GetTreeRootResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetTreeRoot",
+                                           auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   const uint64_t size = OrHead(log_, request->tree_size());
   absl::StatusOr<std::string> root = log_->TreeRoot(size);
   if (!root.ok()) return ToGrpcStatus(root.status());
@@ -208,8 +267,14 @@ grpc::Status AuditServiceImpl::GetTreeRoot(grpc::ServerContext*, const pb::GetTr
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext*, const pb::GetInclusionProofRequest* request,
+grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext* context, const pb::GetInclusionProofRequest* request,
                                                  pb::GetInclusionProofResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetInclusionProof",
+                                           auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   const uint64_t size = OrHead(log_, request->tree_size());
   absl::StatusOr<std::vector<std::string>> proof = log_->InclusionProof(request->position(), size);
   if (!proof.ok()) return ToGrpcStatus(proof.status());
@@ -226,9 +291,15 @@ grpc::Status AuditServiceImpl::GetInclusionProof(grpc::ServerContext*, const pb:
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::GetConsistencyProof(grpc::ServerContext* context,
                                                    const pb::GetConsistencyProofRequest* request,
                                                    pb::GetConsistencyProofResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetConsistencyProof",
+                                           auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   const uint64_t new_size = OrHead(log_, request->new_size());
   absl::StatusOr<std::vector<std::string>> proof = log_->ConsistencyProof(request->old_size(), new_size);
   if (!proof.ok()) return ToGrpcStatus(proof.status());
@@ -253,8 +324,14 @@ grpc::Status NoSigning() {
 
 }  // namespace
 
-grpc::Status AuditServiceImpl::GetSignedTreeHead(grpc::ServerContext*, const pb::GetSignedTreeHeadRequest* request,
+grpc::Status AuditServiceImpl::GetSignedTreeHead(grpc::ServerContext* context, const pb::GetSignedTreeHeadRequest* request,
                                                  pb::GetSignedTreeHeadResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetSignedTreeHead",
+                                           auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   attest::HeadPublisher* publisher = attestation_.publisher;
   if (publisher == nullptr) return NoSigning();
   // A refused log (damaged, rolled back, forked) may no longer match the
@@ -275,21 +352,66 @@ grpc::Status AuditServiceImpl::GetSignedTreeHead(grpc::ServerContext*, const pb:
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetPublicKey(grpc::ServerContext*, const pb::GetPublicKeyRequest*,
+grpc::Status AuditServiceImpl::GetPublicKey(grpc::ServerContext* context, const pb::GetPublicKeyRequest*,
                                             pb::GetPublicKeyResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetPublicKey",
+                                           auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   if (attestation_.publisher == nullptr) return NoSigning();
   response->set_public_key(attestation_.publisher->signer().public_key());
   response->set_key_id(attestation_.publisher->signer().key_id());
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::GetAuditorBundle(grpc::ServerContext*, const pb::GetAuditorBundleRequest* request,
+grpc::Status AuditServiceImpl::GetAuditorBundle(grpc::ServerContext* context, const pb::GetAuditorBundleRequest* request,
                                                 pb::GetAuditorBundleResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/GetAuditorBundle",
+                                           auth::Action::kAudit, request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   if (attestation_.publisher == nullptr) return NoSigning();
   absl::StatusOr<std::string> bundle = attest::BuildAuditorBundle(attestation_, request->unit_code(),
                                                                   request->fiscal_year(), request->report_id());
   if (!bundle.ok()) return ToGrpcStatus(bundle.status());
   response->set_bundle(*std::move(bundle));
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::ListDeniedAttempts(grpc::ServerContext* context,
+                                                  const pb::ListDeniedAttemptsRequest* request,
+                                                  pb::ListDeniedAttemptsResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, "/sakip.v1.AuditService/ListDeniedAttempts",
+                                           auth::Action::kAudit, request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
+  if (request->max_count() < 0 ||
+      static_cast<size_t>(request->max_count()) > limits::kMaxDeniedAttemptsPerPage) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "max_count: must be 0..", limits::kMaxDeniedAttemptsPerPage)));
+  }
+  const size_t max_count = request->max_count() == 0 ? 100 : request->max_count();
+  const auth::Principal& principal = caller.principal();
+  const std::string& prefix = request->unit_code();
+  std::vector<auth::DeniedAttempt> attempts = access_->denied_log()->Newest(
+      max_count, [&](const auth::DeniedAttempt& attempt) {
+        if (!request->principal().empty() && attempt.principal() != request->principal()) return false;
+        if (!prefix.empty() && !domain::AreaCodeIsUnder(attempt.unit(), prefix)) return false;
+        // An attempt that named no unit is seen only with scope "*".
+        return principal.CoversEveryUnit() || (!attempt.unit().empty() && principal.Covers(attempt.unit()));
+      });
+  for (auth::DeniedAttempt& attempt : attempts) *response->add_attempts() = std::move(attempt);
+  auth::DeniedCounts counts = access_->denied_log()->counts();
+  response->set_denied_total(counts.total);
+  response->set_unauthenticated_total(counts.unauthenticated);
+  response->set_permission_denied_total(counts.permission_denied);
+  response->set_other_total(counts.other);
   return grpc::Status::OK;
 }
 

@@ -15,21 +15,20 @@
 #include "ledger/attest/bundle_builder.h"
 #include "ledger/audit/audit_ledger.h"
 #include "ledger/store/event_log.h"
+#include "services/access.h"
 #include "sakip/v1/audit_service.grpc.pb.h"
 
 namespace ledger::services {
 
 class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
  public:
-  // `log` outlives the service. A replay wakes every `replay_poll` to notice a
-  // cancelled call or a shutdown.
-  explicit AuditServiceImpl(EventLog* log, absl::Duration replay_poll = absl::Milliseconds(200))
-      : log_(log), audit_(log), replay_poll_(replay_poll) {}
-  // With signed tree heads and auditor bundles: `attestation` (its log
-  // included) outlives the service.
-  AuditServiceImpl(const attest::BundleSources& attestation, absl::Duration replay_poll)
+  // `attestation` (its log included; a null publisher means no signed heads
+  // or bundles) and `access` outlive the service. A replay wakes every
+  // `replay_poll` to notice a cancelled call or a shutdown.
+  AuditServiceImpl(const attest::BundleSources& attestation, AccessControl* access,
+                   absl::Duration replay_poll)
       : log_(attestation.log), audit_(attestation.log), replay_poll_(replay_poll),
-        attestation_(attestation) {}
+        attestation_(attestation), access_(access) {}
 
   grpc::Status GetHistory(grpc::ServerContext* context, const ::sakip::v1::GetHistoryRequest* request,
                           ::sakip::v1::GetHistoryResponse* response) override;
@@ -61,6 +60,12 @@ class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
   grpc::Status GetAuditorBundle(grpc::ServerContext* context, const ::sakip::v1::GetAuditorBundleRequest* request,
                                 ::sakip::v1::GetAuditorBundleResponse* response) override;
 
+  // The newest refused calls (the denied-attempt log) in the caller's scope,
+  // and the counters since the server started.
+  grpc::Status ListDeniedAttempts(grpc::ServerContext* context,
+                                  const ::sakip::v1::ListDeniedAttemptsRequest* request,
+                                  ::sakip::v1::ListDeniedAttemptsResponse* response) override;
+
   // Ends open replays (called before the server's own shutdown).
   void BeginShutdown() { shutting_down_.store(true); }
 
@@ -69,6 +74,7 @@ class AuditServiceImpl final : public ::sakip::v1::AuditService::Service {
   audit::AuditLedger audit_;
   const absl::Duration replay_poll_;
   const attest::BundleSources attestation_;  // publisher null: no signing
+  AccessControl* const access_;
   std::atomic<bool> shutting_down_{false};
 };
 

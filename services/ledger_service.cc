@@ -61,15 +61,38 @@ absl::Status CheckPageSize(uint32_t max_count) {
   return absl::OkStatus();
 }
 
+constexpr char kAppend[] = "/ledger.v1.LedgerService/Append";
+constexpr char kReadStream[] = "/ledger.v1.LedgerService/ReadStream";
+constexpr char kReadAll[] = "/ledger.v1.LedgerService/ReadAll";
+constexpr char kGetEvent[] = "/ledger.v1.LedgerService/GetEvent";
+constexpr char kGetPositionAt[] = "/ledger.v1.LedgerService/GetPositionAt";
+constexpr char kGetHead[] = "/ledger.v1.LedgerService/GetHead";
+constexpr char kSubscribe[] = "/ledger.v1.LedgerService/Subscribe";
+constexpr char kVerify[] = "/ledger.v1.LedgerService/Verify";
+
 }  // namespace
 
-LedgerServiceImpl::LedgerServiceImpl(EventLog* log, LedgerServiceOptions options)
-    : log_(log), options_(std::move(options)) {}
+LedgerServiceImpl::LedgerServiceImpl(EventLog* log, LedgerServiceOptions options,
+                                     AccessControl* access)
+    : log_(log), options_(std::move(options)), access_(access) {}
+
+std::pair<auth::Action, std::string> LedgerServiceImpl::ReadActionFor(std::string_view stream_id) {
+  if (stream_id == attest::kTreeHeadsStream) return {auth::Action::kReadTreeState, ""};
+  std::string unit = auth::UnitOfStream(stream_id);
+  if (!unit.empty()) return {auth::Action::kReadUnitEvents, unit};
+  return {auth::Action::kReadWholeLog, ""};
+}
 
 grpc::ServerUnaryReactor* LedgerServiceImpl::Append(grpc::CallbackServerContext* context,
                                                      const v1::AppendRequest* request,
                                                      v1::AppendResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kAppend, auth::Action::kAppendRaw, "", &caller);
+      !denied.ok()) {
+    reactor->Finish(denied);
+    return reactor;
+  }
   if (shutting_down_.load()) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError(
         "the server is shutting down; retry with the same event ids")));
@@ -89,7 +112,7 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Append(grpc::CallbackServerContext*
   AppendRequest append;
   append.stream_id = request->stream_id();
   append.expected_version = *expected;
-  append.actor = options_.local_actor;
+  append.actor = caller.principal().name;
   append.events.reserve(request->events_size());
   for (int i = 0; i < request->events_size(); ++i) {
     const v1::ProposedEvent& event = request->events(i);
@@ -123,6 +146,11 @@ grpc::ServerUnaryReactor* LedgerServiceImpl::Append(grpc::CallbackServerContext*
 grpc::Status LedgerServiceImpl::ReadStream(grpc::ServerContext* context,
                                            const v1::ReadStreamRequest* request,
                                            v1::ReadResponse* response) {
+  Caller caller;
+  auto [action, unit] = ReadActionFor(request->stream_id());
+  if (grpc::Status denied = access_->Check(context, kReadStream, action, unit, &caller); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<Direction> direction = FromProto(request->direction());
   if (!direction.ok()) return ToGrpcStatus(direction.status());
   if (absl::Status status = CheckPageSize(request->max_count()); !status.ok()) {
@@ -138,6 +166,11 @@ grpc::Status LedgerServiceImpl::ReadStream(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::ReadAll(grpc::ServerContext* context,
                                         const v1::ReadAllRequest* request,
                                         v1::ReadResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kReadAll, auth::Action::kReadWholeLog, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<Direction> direction = FromProto(request->direction());
   if (!direction.ok()) return ToGrpcStatus(direction.status());
   if (absl::Status status = CheckPageSize(request->max_count()); !status.ok()) {
@@ -153,8 +186,16 @@ grpc::Status LedgerServiceImpl::ReadAll(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::GetEvent(grpc::ServerContext* context,
                                          const v1::GetEventRequest* request,
                                          v1::GetEventResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Identify(context, kGetEvent, "", &caller); !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<RecordedEvent> event = log_->GetEvent(request->event_id());
   if (!event.ok()) return ToGrpcStatus(event.status());
+  auto [action, unit] = ReadActionFor(event->envelope.stream_id());
+  if (grpc::Status denied = access_->Authorize(context, kGetEvent, caller, action, unit); !denied.ok()) {
+    return denied;
+  }
   ToProto(*event, request->include_stored_bytes(), response->mutable_event());
   return grpc::Status::OK;
 }
@@ -162,6 +203,12 @@ grpc::Status LedgerServiceImpl::GetEvent(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::GetPositionAt(grpc::ServerContext* context,
                                               const v1::GetPositionAtRequest* request,
                                               v1::GetPositionAtResponse* response) {
+  Caller caller;
+  if (grpc::Status denied =
+          access_->Check(context, kGetPositionAt, auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<uint64_t> position =
       log_->PositionAt(absl::FromUnixMicros(request->at_micros()));
   if (!position.ok()) return ToGrpcStatus(position.status());
@@ -172,6 +219,11 @@ grpc::Status LedgerServiceImpl::GetPositionAt(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::GetHead(grpc::ServerContext* context,
                                         const v1::GetHeadRequest* request,
                                         v1::GetHeadResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kGetHead, auth::Action::kReadTreeState, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   Head head = log_->GetHead();
   WriteState state = log_->GetWriteState();
   response->set_position(head.position);
@@ -185,6 +237,16 @@ grpc::Status LedgerServiceImpl::GetHead(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::Subscribe(grpc::ServerContext* context,
                                           const v1::SubscribeRequest* request,
                                           grpc::ServerWriter<v1::SubscribeResponse>* writer) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kSubscribe, auth::Action::kReadWholeLog, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
+  AccessControl::SubscriptionSlot slot;
+  if (grpc::Status denied = access_->AcquireSubscription(context, kSubscribe, caller, &slot);
+      !denied.ok()) {
+    return denied;
+  }
   if (request->from_head() && request->from_position() != 0) {
     return ToGrpcStatus(absl::InvalidArgumentError(
         "from_head: cannot be combined with from_position; set one of them"));
@@ -224,6 +286,11 @@ grpc::Status LedgerServiceImpl::Subscribe(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::Verify(grpc::ServerContext* context,
                                        const v1::VerifyRequest* request,
                                        v1::VerifyResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kVerify, auth::Action::kVerifyLog, "", &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<VerifyReport> report =
       log_->Verify(request->from_position(), request->to_position());
   if (!report.ok()) return ToGrpcStatus(report.status());

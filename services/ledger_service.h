@@ -5,8 +5,14 @@
 // includes RocksDB.
 //
 // Thread-safety: gRPC calls the handlers from its thread pool concurrently;
-// the EventLog is thread-safe and the service holds no other mutable state
-// except the shutdown flag.
+// the EventLog and AccessControl are thread-safe and the service holds no
+// other mutable state except the shutdown flag.
+//
+// Access (docs/ACCESS.md): raw appends need an admin whose scope is "*" (and
+// never carry SAKIP events: those go through ReportService, which validates
+// them); reading a unit-year stream needs the unit in scope;
+// the whole log (ReadAll, Subscribe, other streams) needs scope "*"; heads
+// and "$tree-heads" are open to every authenticated caller.
 #ifndef SERVICES_LEDGER_SERVICE_H_
 #define SERVICES_LEDGER_SERVICE_H_
 
@@ -15,13 +21,11 @@
 
 #include "ledger/store/event_log.h"
 #include "ledger/v1/ledger.grpc.pb.h"
+#include "services/access.h"
 
 namespace ledger::services {
 
 struct LedgerServiceOptions {
-  // The principal written as the actor of every event until authentication
-  // exists (issue #6 replaces this with the authenticated peer).
-  std::string local_actor = "local:ledgerd";
   // How often a waiting subscription handler checks for cancellation.
   absl::Duration subscription_poll = absl::Milliseconds(200);
 };
@@ -32,7 +36,8 @@ struct LedgerServiceOptions {
 class LedgerServiceImpl final
     : public v1::LedgerService::WithCallbackMethod_Append<v1::LedgerService::Service> {
  public:
-  LedgerServiceImpl(EventLog* log, LedgerServiceOptions options);
+  // `access` outlives the service.
+  LedgerServiceImpl(EventLog* log, LedgerServiceOptions options, AccessControl* access);
 
   // Ends live subscriptions so that the server can shut down.
   void BeginShutdown() { shutting_down_.store(true); }
@@ -56,8 +61,12 @@ class LedgerServiceImpl final
                       v1::VerifyResponse* response) override;
 
  private:
+  // The action reading `stream_id` needs, and the unit it concerns.
+  static std::pair<auth::Action, std::string> ReadActionFor(std::string_view stream_id);
+
   EventLog* const log_;
   const LedgerServiceOptions options_;
+  AccessControl* const access_;
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -2,6 +2,11 @@
 //
 //   ledgerd --data_dir=./data --listen=127.0.0.1:7070
 //
+// Security (docs/ACCESS.md): --tls_cert/--tls_key turn TLS on,
+// --tls_client_ca accepts client certificates, --principals turns
+// authentication on (re-read on SIGHUP). A non-loopback --listen needs both
+// unless --insecure says otherwise.
+//
 // On SIGTERM or SIGINT: stop accepting calls, end subscriptions, let in-flight
 // appends finish (they are acknowledged only once synced), commit everything
 // queued, close RocksDB. Nothing acknowledged is lost.
@@ -9,6 +14,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 
@@ -29,7 +35,20 @@ ABSL_FLAG(std::string, data_dir, "./data", "directory of the RocksDB ledger; cre
 ABSL_FLAG(std::string, port_file, "",
           "if set, the bound port is written to this file once the server accepts calls");
 ABSL_FLAG(std::string, actor, "local:ledgerd",
-          "principal recorded as the actor of every event (until authentication exists)");
+          "with authentication off (no --principals): the actor recorded on every event");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; enables TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates that client certificates must verify against (mutual TLS)");
+ABSL_FLAG(bool, require_client_certificate, false,
+          "with --tls_client_ca: refuse connections without a client certificate (no tokens "
+          "alone)");
+ABSL_FLAG(std::string, principals, "",
+          "principals file (docs/ACCESS.md): turns authentication on; re-read on SIGHUP");
+ABSL_FLAG(std::string, denied_log, "",
+          "file of refused calls, one JSON line each (default: <data_dir>.denied.jsonl)");
+ABSL_FLAG(bool, insecure, false,
+          "allow listening on a non-loopback address without TLS or without --principals");
 ABSL_FLAG(uint64_t, max_pending_appends, ledger::limits::kMaxPendingAppends,
           "appends that may wait for the writer before RESOURCE_EXHAUSTED");
 ABSL_FLAG(uint64_t, max_subscriptions, ledger::limits::kMaxSubscriptions,
@@ -54,6 +73,18 @@ int WaitForTerminationSignal(const sigset_t& signals) {
   return signal_number;
 }
 
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return true;
+}
+
+// TLS and access options from the flags, or an error naming the flag.
+absl::Status SecurityFromFlags(const std::string& data_dir, ledger::services::ServerOptions* options);
+
 bool WritePortFile(const std::string& path, int port) {
   std::string temporary = path + ".tmp";
   {
@@ -72,6 +103,59 @@ std::string OrDefault(const std::string& flag, std::string data_dir, const char*
   return data_dir + suffix;
 }
 
+absl::Status SecurityFromFlags(const std::string& data_dir, ledger::services::ServerOptions* options) {
+  ledger::services::TlsOptions& tls = options->tls;
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert), key = absl::GetFlag(FLAGS_tls_key);
+  const std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError("tls_cert, tls_key: give both or neither");
+  }
+  if (!cert.empty() && !ReadFile(cert, &tls.cert_chain)) {
+    return absl::InvalidArgumentError(absl::StrCat("tls_cert: cannot read ", cert));
+  }
+  if (!key.empty() && !ReadFile(key, &tls.private_key)) {
+    return absl::InvalidArgumentError(absl::StrCat("tls_key: cannot read ", key));
+  }
+  if (!client_ca.empty() && cert.empty()) {
+    return absl::InvalidArgumentError("tls_client_ca: needs --tls_cert and --tls_key");
+  }
+  if (!client_ca.empty() && !ReadFile(client_ca, &tls.client_ca)) {
+    return absl::InvalidArgumentError(absl::StrCat("tls_client_ca: cannot read ", client_ca));
+  }
+  tls.require_client_certificate = absl::GetFlag(FLAGS_require_client_certificate);
+  if (tls.require_client_certificate && client_ca.empty()) {
+    return absl::InvalidArgumentError("require_client_certificate: needs --tls_client_ca");
+  }
+  ledger::services::AccessOptions& access = options->access;
+  access.principals_path = absl::GetFlag(FLAGS_principals);
+  access.authentication = !access.principals_path.empty();
+  access.local_actor = absl::GetFlag(FLAGS_actor);
+  access.denied_log_path = OrDefault(absl::GetFlag(FLAGS_denied_log), data_dir, ".denied.jsonl");
+  const bool loopback = ledger::services::IsLoopbackAddress(options->listen_address);
+  if (!loopback && !absl::GetFlag(FLAGS_insecure)) {
+    if (!tls.enabled()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen: ", options->listen_address, " is not a loopback address: give --tls_cert and "
+          "--tls_key (or --insecure to serve plaintext on purpose)"));
+    }
+    if (!access.authentication) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listen: ", options->listen_address, " is not a loopback address: give --principals "
+          "so that callers are authenticated (or --insecure to let anyone call)"));
+    }
+  }
+  if (!tls.enabled()) {
+    LEDGER_LOG_WARN("TLS is OFF: calls travel in clear%s",
+                    loopback ? " (loopback only)" : "; --insecure was given");
+  }
+  if (!access.authentication) {
+    LEDGER_LOG_WARN("authentication is OFF: every caller acts as '%s' with every role, and the "
+                    "four-eyes rules cannot tell people apart%s",
+                    access.local_actor, loopback ? " (loopback only)" : "; --insecure was given");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +171,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -124,7 +209,10 @@ int main(int argc, char** argv) {
 
   ledger::services::ServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
-  server_options.service.local_actor = absl::GetFlag(FLAGS_actor);
+  if (absl::Status status = SecurityFromFlags(data_dir, &server_options); !status.ok()) {
+    LEDGER_LOG_ERROR("%s", status.ToString());
+    return 1;
+  }
   server_options.attestation.signer = signer.get();
   server_options.attestation.publisher.witness_path = witness_path;
   server_options.attestation.publisher.interval = absl::Milliseconds(absl::GetFlag(FLAGS_head_interval_ms));
@@ -142,6 +230,13 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = WaitForTerminationSignal(signals);
+  while (signal_number == SIGHUP) {
+    if (absl::Status status = (*server)->ReloadPrincipals(); !status.ok()) {
+      LEDGER_LOG_ERROR("SIGHUP: principals NOT reloaded, the previous ones stay in force: %s",
+                       status.ToString());
+    }
+    signal_number = WaitForTerminationSignal(signals);
+  }
   LEDGER_LOG_INFO("signal %d: shutting down; in-flight appends finish first", signal_number);
   (*server)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   (*log)->Close();

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ledger/domain/exact.h"
 #include "ledger/projections/reconciliation.h"
@@ -173,13 +174,41 @@ void ToProto(const projections::Reconciliation& reconciliation, pb::ReconcileRes
 
 }  // namespace
 
-ReportServiceImpl::ReportServiceImpl(EventLog* log, SakipLedger* sakip, std::string local_actor)
-    : log_(log), sakip_(sakip), local_actor_(std::move(local_actor)) {}
+constexpr char kRecordEvents[] = "/sakip.v1.ReportService/RecordEvents";
+constexpr char kGetReport[] = "/sakip.v1.ReportService/GetReport";
+constexpr char kReconcile[] = "/sakip.v1.ReportService/Reconcile";
+
+ReportServiceImpl::ReportServiceImpl(EventLog* log, SakipLedger* sakip, AccessControl* access)
+    : log_(log), sakip_(sakip), access_(access) {}
 
 grpc::Status ReportServiceImpl::RecordEvents(grpc::ServerContext* context,
                                              const pb::RecordEventsRequest* request,
                                              pb::RecordEventsResponse* response) {
-  absl::StatusOr<AppendResult> result = sakip_->Record(local_actor_, FromProto(*request));
+  const std::string first_unit = request->events().empty() ? "" : request->events(0).event().unit_code();
+  Caller caller;
+  if (grpc::Status denied = access_->Identify(context, kRecordEvents, first_unit, &caller);
+      !denied.ok()) {
+    return denied;
+  }
+  // Every event is authorized for its own unit: a body naming a unit outside
+  // the caller's scope is refused even among events of units inside it.
+  for (int i = 0; i < request->events_size(); ++i) {
+    const pb::SakipEvent& event = request->events(i).event();
+    if (event.unit_code().empty()) {
+      return ToGrpcStatus(absl::InvalidArgumentError(
+          absl::StrCat("events[", i, "].event.unit_code: is required")));
+    }
+    grpc::Status denied = access_->Authorize(context, kRecordEvents, caller,
+                                             auth::ActionForEvent(event.event_case()),
+                                             event.unit_code());
+    if (!denied.ok()) {
+      return grpc::Status(denied.error_code(), absl::StrCat("events[", i, "]: ", denied.error_message()));
+    }
+  }
+  absl::StatusOr<AppendResult> result = sakip_->Record(caller.recorder(), FromProto(*request));
+  if (absl::IsPermissionDenied(result.status())) {  // a four-eyes rule
+    access_->RecordDenied(context, kRecordEvents, caller.principal().name, first_unit, result.status());
+  }
   if (!result.ok()) return ToGrpcStatus(result.status());
   ToProto(*result, response);
   return grpc::Status::OK;
@@ -199,6 +228,12 @@ absl::StatusOr<uint64_t> ReportServiceImpl::ResolveAsOf(
 grpc::Status ReportServiceImpl::GetReport(grpc::ServerContext* context,
                                           const pb::GetReportRequest* request,
                                           pb::GetReportResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kGetReport, auth::Action::kReadReport,
+                                           request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<uint64_t> position = ResolveAsOf(*request);
   if (!position.ok()) return ToGrpcStatus(position.status());
   absl::StatusOr<projections::QuarterlyReport> report =
@@ -213,6 +248,12 @@ grpc::Status ReportServiceImpl::GetReport(grpc::ServerContext* context,
 grpc::Status ReportServiceImpl::Reconcile(grpc::ServerContext* context,
                                           const pb::ReconcileRequest* request,
                                           pb::ReconcileResponse* response) {
+  Caller caller;
+  if (grpc::Status denied = access_->Check(context, kReconcile, auth::Action::kReadReport,
+                                           request->unit_code(), &caller);
+      !denied.ok()) {
+    return denied;
+  }
   absl::StatusOr<projections::Reconciliation> reconciliation =
       sakip_->Reconcile(request->unit_code(), request->fiscal_year(), request->report_id());
   if (!reconciliation.ok()) return ToGrpcStatus(reconciliation.status());

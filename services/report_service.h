@@ -14,6 +14,7 @@
 #include <string>
 
 #include "ledger/sakip/sakip_ledger.h"
+#include "services/access.h"
 #include "ledger/store/event_log.h"
 #include "sakip/v1/report_service.grpc.pb.h"
 
@@ -21,9 +22,11 @@ namespace ledger::services {
 
 class ReportServiceImpl final : public ::sakip::v1::ReportService::Service {
  public:
-  // `log` and `sakip` outlive the service. `local_actor` is recorded as the
-  // actor of every event (as LedgerServiceImpl does, until authentication).
-  ReportServiceImpl(EventLog* log, SakipLedger* sakip, std::string local_actor);
+  // `log`, `sakip` and `access` outlive the service. Every event is recorded
+  // with the authenticated caller as its actor; each event needs the role its
+  // type calls for, for its unit (auth::ActionForEvent), and the ledger
+  // applies the four-eyes rules to the caller.
+  ReportServiceImpl(EventLog* log, SakipLedger* sakip, AccessControl* access);
 
   // Synchronous handler: the append waits for its group commit on a server
   // thread (a RecordEvents call folds its unit-year first, so it is never
@@ -45,7 +48,7 @@ class ReportServiceImpl final : public ::sakip::v1::ReportService::Service {
 
   EventLog* const log_;
   SakipLedger* const sakip_;
-  const std::string local_actor_;
+  AccessControl* const access_;
 };
 
 }  // namespace ledger::services

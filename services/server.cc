@@ -23,30 +23,58 @@ void SetServing(grpc::HealthCheckServiceInterface* health, bool serving) {
   health->SetServingStatus(kAuditServiceName, serving);
 }
 
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsOptions& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      tls.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+      : tls.require_client_certificate
+          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+          // Clients without a certificate may still present a bearer token;
+          // a certificate that is presented must verify.
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.client_ca;
+  ssl.pem_key_cert_pairs.push_back({tls.private_key, tls.cert_chain});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
+
+bool IsLoopbackAddress(std::string_view listen_address) {
+  size_t colon = listen_address.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? listen_address : listen_address.substr(0, colon);
+  return host == "localhost" || host == "[::1]" || host == "::1" || host.substr(0, 4) == "127.";
+}
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
                                                                    const ServerOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (options.access.authentication && !options.tls.enabled()) {
+    return absl::InvalidArgumentError(
+        "principals: authentication needs TLS (bearer tokens and client certificates must not "
+        "travel in clear); give a server certificate and key");
+  }
   std::unique_ptr<LedgerServer> server(new LedgerServer());
-  server->service_ = std::make_unique<LedgerServiceImpl>(log, options.service);
+  absl::StatusOr<std::unique_ptr<AccessControl>> access = AccessControl::Create(options.access);
+  if (!access.ok()) return access.status();
+  server->access_ = *std::move(access);
+  server->service_ = std::make_unique<LedgerServiceImpl>(log, options.service, server->access_.get());
   server->sakip_ = std::make_unique<SakipLedger>(log);
   server->report_service_ = std::make_unique<ReportServiceImpl>(log, server->sakip_.get(),
-                                                                options.service.local_actor);
+                                                                server->access_.get());
   if (absl::Status status = server->StartAttestation(log, options.attestation); !status.ok()) {
     return status;
   }
   attest::BundleSources attestation{log, server->sakip_.get(), server->publisher_.get(),
                                     server->sealer_.get()};
-  server->audit_service_ = std::make_unique<AuditServiceImpl>(attestation, options.service.subscription_poll);
+  server->audit_service_ = std::make_unique<AuditServiceImpl>(attestation, server->access_.get(),
+                                                              options.service.subscription_poll);
   size_t colon = options.listen_address.rfind(':');
   server->host_ = colon == std::string::npos ? options.listen_address
                                              : options.listen_address.substr(0, colon);
 
   grpc::ServerBuilder builder;
-  // Plaintext until TLS lands (issue #6); ledgerd listens on loopback only.
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.listen_address, ServerCredentials(options.tls),
                            &server->port_);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->report_service_.get());

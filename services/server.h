@@ -19,6 +19,7 @@
 #include "ledger/integrity/tree_head.h"
 #include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/event_log.h"
+#include "services/access.h"
 #include "services/audit_service.h"
 #include "services/ledger_service.h"
 #include "services/report_service.h"
@@ -31,12 +32,28 @@ struct AttestationOptions {
   attest::HeadPublisherOptions publisher;
 };
 
+// TLS on the listening port (PEM text, not paths). Off when cert_chain is
+// empty. With client_ca, clients may present a certificate that must verify
+// against it (mutual TLS); with require_client_certificate they must.
+struct TlsOptions {
+  std::string cert_chain;
+  std::string private_key;
+  std::string client_ca;
+  bool require_client_certificate = false;
+  bool enabled() const { return !cert_chain.empty(); }
+};
+
 struct ServerOptions {
   // host:port; port 0 picks a free port (see LedgerServer::port()).
   std::string listen_address = "127.0.0.1:7070";
   LedgerServiceOptions service;
   AttestationOptions attestation;
+  TlsOptions tls;
+  AccessOptions access;
 };
+
+// Whether `listen_address` ("host:port") binds loopback only.
+bool IsLoopbackAddress(std::string_view listen_address);
 
 class LedgerServer {
  public:
@@ -52,11 +69,17 @@ class LedgerServer {
   // last head covering everything acknowledged. Idempotent.
   void Shutdown(absl::Duration grace);
 
+  // Re-reads the principals file (SIGHUP); on error the principals in force
+  // stay and the error says why.
+  absl::Status ReloadPrincipals() { return access_->Reload(); }
+  AccessControl* access() const { return access_.get(); }
+
  private:
   LedgerServer() = default;
   absl::Status StartAttestation(EventLog* log, const AttestationOptions& options);
   std::string host_;
   int port_ = 0;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<LedgerServiceImpl> service_;
   std::unique_ptr<SakipLedger> sakip_;
   std::unique_ptr<attest::HeadPublisher> publisher_;  // null without a signer

@@ -57,7 +57,7 @@ class GrpcServiceTest : public ::testing::Test {
     log_ = *std::move(log);
     services::ServerOptions server_options;
     server_options.listen_address = "127.0.0.1:0";
-    server_options.service.local_actor = kActor;
+    server_options.access.local_actor = kActor;
     server_options.service.subscription_poll = absl::Milliseconds(50);
     absl::StatusOr<std::unique_ptr<services::LedgerServer>> server =
         services::LedgerServer::Start(log_.get(), server_options);

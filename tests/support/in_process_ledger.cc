@@ -16,7 +16,7 @@ absl::Status InProcessLedger::Start(const std::string& actor, absl::Duration sub
   ASSIGN_OR_RETURN(log_, OpenRocksEventLog(options));
   services::ServerOptions server_options;
   server_options.listen_address = "127.0.0.1:0";
-  server_options.service.local_actor = actor;
+  server_options.access.local_actor = actor;
   server_options.service.subscription_poll = subscription_poll;
   server_options.attestation.signer = signer_.get();
   server_options.attestation.publisher.witness_path = options.head_witness_path;
