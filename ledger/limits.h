@@ -134,6 +134,74 @@ inline constexpr size_t kMaxSubscriptionsPerPrincipal = 16;
 // A bearer token is "sakip_" and 64 hex digits; metadata longer than this is
 // refused before it is hashed.
 inline constexpr size_t kMaxBearerTokenBytes = 256;
+// --- Limits against abuse (services/server_limits.cc applies them; the
+// reasons are in docs/DESIGN.md, "Limits against abuse"). ---
+//
+// Request headers (metadata) per call, summed over all keys and values.
+// gRPC's own default is 8 KiB; twice that leaves room for a bearer token or a
+// client certificate's identity on top of gRPC's own headers, while a client
+// still cannot make the server buffer megabytes of headers per call.
+inline constexpr int kGrpcMaxMetadataBytes = 16 << 10;
+// Calls open at once on one HTTP/2 connection. A legitimate client runs a few
+// subscriptions and at most a benchmark's 128 appenders per connection; past
+// this, further calls wait in the client for a free stream instead of
+// costing the server memory.
+inline constexpr int kGrpcMaxConcurrentStreamsPerConnection = 256;
+// Memory the gRPC transport may use for all connections (read and write
+// buffers, HPACK tables). Under pressure gRPC shrinks read buffers and cancels
+// streams instead of growing; 512 MiB holds 128 concurrent appends of the
+// full 4 MiB receive size, and with the 256 MiB block cache and a 64 MiB
+// group commit keeps the whole server within about 1 GiB.
+inline constexpr size_t kGrpcMemoryQuotaBytes = size_t{512} << 20;
+// Threads the synchronous server may run at once (pollers and handlers
+// together). Past it a call is answered RESOURCE_EXHAUSTED at once instead of
+// each call getting a thread (and a stack, and its fold's memory). Every live
+// subscription or followed replay holds a handler thread for as long as it
+// runs, so: all kMaxSubscriptions of them, plus the pollers, plus as many
+// again for unary calls running beside them.
+inline constexpr int kGrpcMaxThreads = static_cast<int>(kMaxSubscriptions) + 2 * kGrpcMaxPollers;
+// A new connection must finish its HTTP/2 (later TLS) handshake within this;
+// gRPC's default of 120 s lets a slow client hold sockets open for minutes.
+inline constexpr int64_t kGrpcHandshakeTimeoutMillis = 20'000;
+// The server pings a connection that has been quiet this long and closes it
+// when no answer comes within the timeout: a peer that vanished without a
+// FIN (laptop closed, NAT entry dropped) does not hold a subscription, its
+// buffers and a handler thread forever. One minute is far below common NAT
+// timeouts; gRPC's default is two hours.
+inline constexpr int64_t kGrpcKeepaliveTimeMillis = 60'000;
+inline constexpr int64_t kGrpcKeepaliveTimeoutMillis = 20'000;
+// Client pings: at most one per this interval while no data flows, else a
+// strike; after kGrpcMaxPingStrikes strikes the connection is closed
+// (GOAWAY too_many_pings). Pings are cheap to send and cost the server a
+// write each; 10 s still allows aggressive client keepalives (gRPC
+// recommends clients stay at or above 10 s).
+inline constexpr int64_t kGrpcMinClientPingIntervalMillis = 10'000;
+inline constexpr int kGrpcMaxPingStrikes = 2;
+// A connection with no call open for this long is closed (clients reconnect
+// transparently on their next call): idle connections otherwise hold buffers
+// and a file descriptor each. Open subscriptions keep a connection busy.
+inline constexpr int64_t kGrpcMaxConnectionIdleMillis = 5 * 60'000;
+// Server-side time budget of one unary call whose work grows with the log
+// (audit folds, reports, verification, auditor bundles): the client's
+// deadline, but never more than the maximum, and the default when the client
+// sent none. gRPC cannot impose a deadline on a client; the server stops its
+// own work at min(client deadline, now + max) and answers DEADLINE_EXCEEDED.
+// The largest legitimate request (an audit folding kMaxAuditEvents events)
+// takes tens of seconds; five minutes leaves a wide margin, one minute is
+// ample for anything a client did not bound itself. Live streams
+// (Subscribe, Replay with follow) are exempt by design: they last as long as
+// the client follows.
+inline constexpr int64_t kDefaultOperationDeadlineSeconds = 60;
+inline constexpr int64_t kMaxOperationDeadlineSeconds = 300;
+
+// `ledgerctl import` (JSON Lines of SAKIP events): one line is one event, whose
+// encoded form must fit kMaxPayloadBytes; its JSON text is at most a few
+// times that (field names, quoted numbers), so 4 MiB refuses only lines no
+// event could come from. Nesting: a SAKIP event is at most about five
+// objects deep; 64 refuses a line of thousands of brackets before the
+// recursive protobuf JSON parser sees it.
+inline constexpr size_t kMaxImportLineBytes = 4 << 20;
+inline constexpr size_t kMaxImportJsonDepth = 64;
 
 }  // namespace ledger::limits
 

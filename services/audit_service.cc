@@ -12,6 +12,7 @@
 #include "ledger/integrity/merkle.h"
 #include "ledger/limits.h"
 #include "services/proto_convert.h"
+#include "services/server_limits.h"
 #include "services/status_mapping.h"
 
 namespace ledger::services {
@@ -98,7 +99,7 @@ grpc::Status AuditServiceImpl::GetHistory(grpc::ServerContext* context, const pb
   }
   absl::StatusOr<audit::HistoryQuery> query = FromProto(*request);
   if (!query.ok()) return ToGrpcStatus(query.status());
-  absl::StatusOr<audit::HistoryPage> page = audit_.History(*query);
+  absl::StatusOr<audit::HistoryPage> page = audit_.History(*query, OperationDeadline(*context));
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const audit::HistoryEntry& entry : page->entries) ToProto(entry, response->add_entries());
   response->set_next_page_token(page->next_page_token);
@@ -118,7 +119,8 @@ grpc::Status AuditServiceImpl::ExplainFigure(grpc::ServerContext* context, const
   absl::StatusOr<audit::Moment> as_of = FromProto(request->as_of(), "as_of");
   if (!as_of.ok()) return ToGrpcStatus(as_of.status());
   absl::StatusOr<audit::FigureExplanation> explanation =
-      audit_.Explain(request->unit_code(), request->fiscal_year(), request->quarter(), request->key(), *as_of);
+      audit_.Explain(request->unit_code(), request->fiscal_year(), request->quarter(), request->key(), *as_of,
+                     OperationDeadline(*context));
   if (!explanation.ok()) return ToGrpcStatus(explanation.status());
   response->set_key(explanation->key);
   FigureToProto(explanation->figure, response->mutable_figure());
@@ -150,7 +152,8 @@ grpc::Status AuditServiceImpl::DiffReport(grpc::ServerContext* context, const pb
   absl::StatusOr<audit::Moment> to = FromProto(request->to(), "to");
   if (!to.ok()) return ToGrpcStatus(to.status());
   absl::StatusOr<audit::ReportDiff> diff =
-      audit_.Diff(request->unit_code(), request->fiscal_year(), request->quarter(), *from, *to);
+      audit_.Diff(request->unit_code(), request->fiscal_year(), request->quarter(), *from, *to,
+                  OperationDeadline(*context));
   if (!diff.ok()) return ToGrpcStatus(diff.status());
   response->set_from_position(diff->from_position);
   response->set_to_position(diff->to_position);
@@ -170,7 +173,8 @@ grpc::Status AuditServiceImpl::ListLateEntries(grpc::ServerContext* context, con
   absl::StatusOr<audit::Moment> as_of = FromProto(request->as_of(), "as_of");
   if (!as_of.ok()) return ToGrpcStatus(as_of.status());
   absl::StatusOr<audit::LateEntries> late =
-      audit_.ListLateEntries(request->unit_code(), request->fiscal_year(), *as_of);
+      audit_.ListLateEntries(request->unit_code(), request->fiscal_year(), *as_of,
+                              OperationDeadline(*context));
   if (!late.ok()) return ToGrpcStatus(late.status());
   response->set_as_of_position(late->as_of_position);
   response->set_reports_checked(static_cast<int32_t>(late->reports_checked));
@@ -217,6 +221,9 @@ grpc::Status AuditServiceImpl::Replay(grpc::ServerContext* context, const pb::Re
       return denied;
     }
   }
+  // No OperationDeadline: a replay, followed or not, is paced by the client
+  // (HTTP/2 flow control, one bounded chunk at a time) and ends when the
+  // client cancels or its own deadline passes (IsCancelled below).
   audit::ReplayFilter filter;
   filter.unit_prefixes.assign(request->unit_prefixes().begin(), request->unit_prefixes().end());
   filter.event_types.assign(request->event_types().begin(), request->event_types().end());
@@ -375,6 +382,13 @@ grpc::Status AuditServiceImpl::GetAuditorBundle(grpc::ServerContext* context, co
     return denied;
   }
   if (attestation_.publisher == nullptr) return NoSigning();
+  // Building a bundle is one unit-year's fold plus its proofs, bounded in
+  // size by kMaxAuditorBundleBytes and not interruptible (ledger/attest): it
+  // is refused when the call's time is already up, never started to be lost.
+  if (absl::Status late = CheckOperationDeadline(OperationDeadline(*context), "auditor bundle");
+      !late.ok()) {
+    return ToGrpcStatus(late);
+  }
   absl::StatusOr<std::string> bundle = attest::BuildAuditorBundle(attestation_, request->unit_code(),
                                                                   request->fiscal_year(), request->report_id());
   if (!bundle.ok()) return ToGrpcStatus(bundle.status());

@@ -9,6 +9,7 @@
 #include "ledger/limits.h"
 #include "ledger/sakip/sakip_ledger.h"
 #include "services/proto_convert.h"
+#include "services/server_limits.h"
 #include "services/status_mapping.h"
 
 namespace ledger::services {
@@ -290,6 +291,13 @@ grpc::Status LedgerServiceImpl::Verify(grpc::ServerContext* context,
   if (grpc::Status denied = access_->Check(context, kVerify, auth::Action::kVerifyLog, "", &caller);
       !denied.ok()) {
     return denied;
+  }
+  // A verification is one pass over the range in constant memory and cannot
+  // be stopped midway (ledger/store; the Merkle tree is recomputed only from
+  // position 1): it is refused when the call's time is already up.
+  if (absl::Status late = CheckOperationDeadline(OperationDeadline(*context), "verify");
+      !late.ok()) {
+    return ToGrpcStatus(late);
   }
   absl::StatusOr<VerifyReport> report =
       log_->Verify(request->from_position(), request->to_position());

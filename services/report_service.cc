@@ -13,6 +13,7 @@
 #include "ledger/projections/reconciliation.h"
 #include "ledger/projections/report.h"
 #include "services/proto_convert.h"
+#include "services/server_limits.h"
 #include "services/status_mapping.h"
 
 namespace ledger::services {
@@ -234,6 +235,12 @@ grpc::Status ReportServiceImpl::GetReport(grpc::ServerContext* context,
       !denied.ok()) {
     return denied;
   }
+  // A report is one unit-year's fold (cached by SakipLedger), not
+  // interruptible in ledger/sakip: refused when the call's time is already up.
+  if (absl::Status late = CheckOperationDeadline(OperationDeadline(*context), "report");
+      !late.ok()) {
+    return ToGrpcStatus(late);
+  }
   absl::StatusOr<uint64_t> position = ResolveAsOf(*request);
   if (!position.ok()) return ToGrpcStatus(position.status());
   absl::StatusOr<projections::QuarterlyReport> report =
@@ -253,6 +260,10 @@ grpc::Status ReportServiceImpl::Reconcile(grpc::ServerContext* context,
                                            request->unit_code(), &caller);
       !denied.ok()) {
     return denied;
+  }
+  if (absl::Status late = CheckOperationDeadline(OperationDeadline(*context), "reconcile");
+      !late.ok()) {
+    return ToGrpcStatus(late);
   }
   absl::StatusOr<projections::Reconciliation> reconciliation =
       sakip_->Reconcile(request->unit_code(), request->fiscal_year(), request->report_id());

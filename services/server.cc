@@ -7,6 +7,7 @@
 #include "grpcpp/server_builder.h"
 #include "ledger/limits.h"
 #include "ledger/util/log.h"
+#include "services/server_limits.h"
 
 namespace ledger::services {
 
@@ -79,10 +80,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->report_service_.get());
   builder.RegisterService(server->audit_service_.get());
-  builder.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
-  builder.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
-                              limits::kGrpcMaxPollers);
+  ApplyServerLimits(&builder);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(

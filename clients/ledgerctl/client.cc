@@ -7,12 +7,32 @@
 
 namespace ledgerctl {
 
-Client::Client(std::string server, int64_t timeout_ms)
-    : server_(std::move(server)), timeout_ms_(timeout_ms) {
+namespace {
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const Connection& connection) {
+  if (connection.tls_ca.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = connection.tls_ca;
+  ssl.pem_cert_chain = connection.tls_cert;
+  ssl.pem_private_key = connection.tls_key;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
+  if (connection.token.empty()) return credentials;
+  // "authorization: Bearer <token>" on every call of the channel.
+  return grpc::CompositeChannelCredentials(credentials,
+                                           grpc::AccessTokenCredentials(connection.token));
+}
+
+}  // namespace
+
+Client::Client(const Connection& connection)
+    : server_(connection.server), timeout_ms_(connection.timeout_ms) {
   grpc::ChannelArguments arguments;
   // A page, even with stored bytes, stays below 4 MiB; leave headroom.
   arguments.SetMaxReceiveMessageSize(8 << 20);
-  channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), arguments);
+  if (!connection.tls_server_name.empty()) {
+    arguments.SetSslTargetNameOverride(connection.tls_server_name);
+  }
+  channel_ = grpc::CreateCustomChannel(server_, Credentials(connection), arguments);
   stub_ = ledger::v1::LedgerService::NewStub(channel_);
   reports_ = sakip::v1::ReportService::NewStub(channel_);
   audit_ = sakip::v1::AuditService::NewStub(channel_);

@@ -17,9 +17,23 @@ namespace ledgerctl {
 inline constexpr char kDefaultServer[] = "127.0.0.1:7070";
 inline constexpr int64_t kDefaultTimeoutMs = 10000;
 
+// How to reach ledgerd: plaintext, or TLS trusting `tls_ca`, optionally with
+// a client certificate (mutual TLS) and/or a bearer token (docs/ACCESS.md).
+struct Connection {
+  std::string server = kDefaultServer;
+  int64_t timeout_ms = kDefaultTimeoutMs;
+  std::string tls_ca;           // PEM text; empty: plaintext
+  std::string tls_cert;         // PEM text of the client certificate chain
+  std::string tls_key;          // PEM text of its private key
+  std::string tls_server_name;  // overrides the name checked in the server's certificate
+  std::string token;            // bearer token; sent only over TLS
+};
+
 class Client {
  public:
-  Client(std::string server, int64_t timeout_ms);
+  explicit Client(const Connection& connection);
+  Client(std::string server, int64_t timeout_ms)
+      : Client(Connection{std::move(server), timeout_ms}) {}
 
   ledger::v1::LedgerService::Stub& stub() { return *stub_; }
   sakip::v1::ReportService::Stub& reports() { return *reports_; }

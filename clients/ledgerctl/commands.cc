@@ -2,6 +2,9 @@
 // `ledgerctl [global flags] SUBCOMMAND [args] [flags]`.
 #include "clients/ledgerctl/commands.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <algorithm>
 #include <cstdlib>
 #include <ostream>
@@ -25,6 +28,15 @@ struct Command {
 constexpr char kGlobalHelp[] = R"(Global flags (before or after the subcommand):
   --server=HOST:PORT    ledgerd to talk to (default: $LEDGER_SERVER, else 127.0.0.1:7070)
   --timeout-ms=N        deadline of each call in milliseconds (default 10000)
+  --tls-ca=FILE         connect with TLS, trusting the server certificate's CA
+                        (default: $LEDGER_TLS_CA; without it: plaintext)
+  --tls-cert=FILE, --tls-key=FILE
+                        client certificate and key for mutual TLS
+                        (default: $LEDGER_TLS_CERT, $LEDGER_TLS_KEY)
+  --tls-server-name=N   the name to check in the server's certificate, when it
+                        differs from the host of --server
+  --token-file=FILE     file holding the bearer token (default: $LEDGER_TOKEN_FILE;
+                        or the token itself in $LEDGER_TOKEN). Needs --tls-ca.
   --output=human|json|csv
                         human: aligned tables (default); json: one JSON object per line;
                         csv: RFC 4180 records with a header (history, explain, diff,
@@ -41,7 +53,8 @@ Times are shown in WIB (Western Indonesia Time, UTC+7).
 
 const std::vector<FlagSpec>& GlobalFlags() {
   static const std::vector<FlagSpec> flags = {
-      {"server", true}, {"timeout-ms", true}, {"output", true}};
+      {"server", true},   {"timeout-ms", true}, {"output", true},          {"tls-ca", true},
+      {"tls-cert", true}, {"tls-key", true},    {"tls-server-name", true}, {"token-file", true}};
   return flags;
 }
 
@@ -343,6 +356,18 @@ examples:
 )",
        {{"from"}, {"unit"}, {"type"}, {"follow", false}, {"checkpoint"}, {"count"}, {"idle-exit-ms"}},
        0, 0, RunReplay, true},
+      {"token-new", "make a bearer token for a principal (no server needed)",
+       R"(usage: ledgerctl token-new NAME
+
+Prints a new random bearer token for principal NAME, and the line to put in
+its "token_sha256" list in ledgerd's principals file (docs/ACCESS.md). The
+server stores only the SHA-256; hand the token to its holder once, over a
+safe channel, and keep no other copy. Then send SIGHUP to ledgerd.
+
+example:
+  ledgerctl token-new operator.klakah > operator.klakah.token
+)",
+       {}, 1, 1, RunTokenNew},
       {"public-key", "the server's public key, as the server says (comparison only)",
        R"(usage: ledgerctl public-key [--public_key FILE|HEX]
 
@@ -545,6 +570,51 @@ int64_t TimeoutMs(const ParsedArgs& args) {
   return static_cast<int64_t>(timeout);
 }
 
+std::string FlagOrEnvironment(const ParsedArgs& args, const char* flag, const char* variable) {
+  if (std::optional<std::string> value = args.Get(flag)) return *value;
+  const char* env = std::getenv(variable);
+  return env != nullptr ? env : "";
+}
+
+// The contents of the file named by --`flag` (or $`variable`), "" if none.
+std::string FileFlag(const ParsedArgs& args, const char* flag, const char* variable) {
+  const std::string path = FlagOrEnvironment(args, flag, variable);
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(std::string("--") + flag + ": cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+Connection ConnectionOf(const ParsedArgs& args) {
+  Connection connection;
+  connection.server = ServerAddress(args);
+  connection.timeout_ms = TimeoutMs(args);
+  connection.tls_ca = FileFlag(args, "tls-ca", "LEDGER_TLS_CA");
+  connection.tls_cert = FileFlag(args, "tls-cert", "LEDGER_TLS_CERT");
+  connection.tls_key = FileFlag(args, "tls-key", "LEDGER_TLS_KEY");
+  connection.tls_server_name = FlagOrEnvironment(args, "tls-server-name", "LEDGER_TLS_SERVER_NAME");
+  connection.token = Trimmed(FileFlag(args, "token-file", "LEDGER_TOKEN_FILE"));
+  if (const char* token = std::getenv("LEDGER_TOKEN"); connection.token.empty() && token != nullptr) {
+    connection.token = Trimmed(token);
+  }
+  if (connection.tls_cert.empty() != connection.tls_key.empty()) {
+    throw UsageError("--tls-cert, --tls-key: give both or neither");
+  }
+  if (connection.tls_ca.empty() && (!connection.tls_cert.empty() || !connection.token.empty())) {
+    throw UsageError("--tls-ca: needed to send a client certificate or a token (never in clear)");
+  }
+  return connection;
+}
+
 int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   size_t at = FindSubcommand(args);
   if (at >= args.size() || IsHelp(args[at]) || args[at] == "help") {
@@ -572,7 +642,7 @@ int Dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   ParsedArgs parsed = ParseFlags(rest, FlagsOf(*command), command->name);
   CheckPositionals(*command, parsed);
-  Client client(ServerAddress(parsed), TimeoutMs(parsed));
+  Client client(ConnectionOf(parsed));
   CommandContext context{parsed, client, JsonOutput(*command, parsed), CsvOutput(*command, parsed), out, err};
   return command->run(context);
 }

@@ -50,6 +50,7 @@ int RunDiff(CommandContext& context);
 int RunLate(CommandContext& context);
 int RunReplay(CommandContext& context);
 int RunPublicKey(CommandContext& context);
+int RunTokenNew(CommandContext& context);
 int RunSignedHead(CommandContext& context);
 int RunVerifyEvent(CommandContext& context);
 int RunBundle(CommandContext& context);

@@ -19,6 +19,7 @@
 #include "clients/ledgerctl/format.h"
 #include "clients/ledgerctl/json_text.h"
 #include "clients/ledgerctl/times.h"
+#include "ledger/auth/principals.h"
 #include "ledger/integrity/merkle.h"
 #include "ledger/integrity/sha256.h"
 
@@ -283,6 +284,22 @@ int RunVerifyEvent(CommandContext& context) {
               << " of the log whose first " << head.head.tree_size
               << " events the holder of your key signed; the log can no longer drop or change them "
                  "without this client refusing its later heads.\n";
+  return kExitOk;
+}
+
+int RunTokenNew(CommandContext& context) {
+  const std::string& name = context.args.positionals[0];
+  absl::StatusOr<std::string> token = ledger::auth::NewBearerToken();
+  if (!token.ok()) throw CliError(kExitServerError, std::string(token.status().message()));
+  const std::string digest = ledger::auth::TokenSha256Hex(*token);
+  if (context.json_output) {
+    context.out << "{\"principal\":\"" << name << "\",\"token\":\"" << *token
+                << "\",\"token_sha256\":\"" << digest << "\"}\n";
+    return kExitOk;
+  }
+  context.out << *token << "\n";
+  context.err << "token_sha256 for principal '" << name << "' (put this in the principals file):\n  \""
+              << digest << "\"\n";
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/ledgerctl/errors.h"
+#include "ledger/limits.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace ledgerctl {
@@ -41,6 +42,43 @@ void CheckLine(const sakip::v1::InterchangeLine& parsed, int line_number,
   }
 }
 
+// Refuses a line too long, or nested too deep, to be an event, before the
+// protobuf JSON parser (which recurses per level) sees it. Counts brackets
+// outside strings only; the parser checks everything else.
+void CheckLineShape(const std::string& line, int line_number, const std::string& source) {
+  if (line.size() > ledger::limits::kMaxImportLineBytes) {
+    LineError(source, line_number,
+              absl::StrCat("the line is ", line.size(), " bytes, more than the limit of ",
+                           ledger::limits::kMaxImportLineBytes, " for one event"));
+  }
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : line) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > ledger::limits::kMaxImportJsonDepth) {
+        LineError(source, line_number,
+                  absl::StrCat("JSON nested more than ", ledger::limits::kMaxImportJsonDepth,
+                               " levels deep; no SAKIP event is"));
+      }
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 }  // namespace
 
 std::string SakipEventTypeName(const sakip::v1::SakipEvent& event) {
@@ -53,6 +91,7 @@ std::string SakipEventTypeName(const sakip::v1::SakipEvent& event) {
 
 ImportedEvent ParseImportLine(const std::string& line, int line_number,
                               const std::string& source) {
+  CheckLineShape(line, line_number, source);
   sakip::v1::InterchangeLine parsed;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "ledger/audit/figures.h"
 #include "ledger/domain/identifiers.h"
 #include "ledger/limits.h"
@@ -201,7 +202,7 @@ absl::StatusOr<std::vector<std::string>> AuditLedger::UnitYearStreams(std::strin
 
 absl::StatusOr<AuditLedger::Folded> AuditLedger::Fold(const std::string& stream_id, uint64_t up_to,
                                                       const std::vector<uint64_t>& snapshot_at,
-                                                      size_t* budget) {
+                                                      size_t* budget, absl::Time deadline) {
   Folded folded;
   std::vector<uint64_t> pending = snapshot_at;
   std::sort(pending.begin(), pending.end());
@@ -209,6 +210,13 @@ absl::StatusOr<AuditLedger::Folded> AuditLedger::Fold(const std::string& stream_
   uint64_t from_version = 1;
   bool done = false;
   while (!done) {
+    // Per page (at most kMaxPageSize events): cheap next to the fold, and
+    // soon enough that a request past its time stops within milliseconds.
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "the request ran past its deadline while folding ", stream_id, " (", *budget,
+          " events folded); narrow it (a unit, fiscal years) or allow more time"));
+    }
     ASSIGN_OR_RETURN(ReadPage page,
                      log_->ReadStream(stream_id, from_version, Direction::kForward, limits::kMaxPageSize));
     for (const RecordedEvent& recorded : page.events) {
@@ -246,7 +254,7 @@ absl::StatusOr<AuditLedger::Folded> AuditLedger::Fold(const std::string& stream_
   return folded;
 }
 
-absl::StatusOr<HistoryPage> AuditLedger::History(const HistoryQuery& query) {
+absl::StatusOr<HistoryPage> AuditLedger::History(const HistoryQuery& query, absl::Time deadline) {
   RETURN_IF_ERROR(CheckHistoryQuery(query));
   const uint64_t head = log_->GetHead().position;
   uint64_t as_of = head;
@@ -261,7 +269,7 @@ absl::StatusOr<HistoryPage> AuditLedger::History(const HistoryQuery& query) {
   std::vector<HistoryEntry> matching;
   size_t budget = 0;
   for (const std::string& stream_id : streams) {
-    ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, as_of, {}, &budget));
+    ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, as_of, {}, &budget, deadline));
     for (HistoryEntry& entry : folded.fold.mutable_entries()) {
       if (Matches(query, entry)) matching.push_back(std::move(entry));
     }
@@ -287,7 +295,8 @@ absl::StatusOr<HistoryPage> AuditLedger::History(const HistoryQuery& query) {
 }
 
 absl::StatusOr<FigureExplanation> AuditLedger::Explain(std::string_view unit_code, int fiscal_year, int quarter,
-                                                       std::string_view key, const Moment& as_of) {
+                                                       std::string_view key, const Moment& as_of,
+                                                       absl::Time deadline) {
   ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_code, fiscal_year));
   RETURN_IF_ERROR(CheckQuarter(quarter));
   if (key.empty()) return Invalid("key", "is required, e.g. indicator/IKU-1/q1/capaian");
@@ -297,7 +306,7 @@ absl::StatusOr<FigureExplanation> AuditLedger::Explain(std::string_view unit_cod
     ASSIGN_OR_RETURN(position, Resolve(as_of, "as_of"));
   }
   size_t budget = 0;
-  ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, position, {}, &budget));
+  ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, position, {}, &budget, deadline));
   const UnitYearState* state = &folded.fold.state();
   if (submission) {
     auto it = folded.at_submission.find(as_of.submission_of_report);
@@ -339,7 +348,8 @@ absl::StatusOr<FigureExplanation> AuditLedger::Explain(std::string_view unit_cod
 }
 
 absl::StatusOr<ReportDiff> AuditLedger::Diff(std::string_view unit_code, int fiscal_year, int quarter,
-                                             const Moment& from, const Moment& to) {
+                                             const Moment& from, const Moment& to,
+                                             absl::Time deadline) {
   ASSIGN_OR_RETURN(std::string stream_id, StreamIdFor(unit_code, fiscal_year));
   RETURN_IF_ERROR(CheckQuarter(quarter));
   const uint64_t head = log_->GetHead().position;
@@ -361,7 +371,7 @@ absl::StatusOr<ReportDiff> AuditLedger::Diff(std::string_view unit_code, int fis
   }
   if (any_submission) up_to = head;
   size_t budget = 0;
-  ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, up_to, positional, &budget));
+  ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, up_to, positional, &budget, deadline));
   auto state_at = [&](const Moment& moment, const std::optional<uint64_t>& position, std::string_view field,
                       uint64_t* resolved) -> absl::StatusOr<const UnitYearState*> {
     if (position) {
@@ -392,7 +402,7 @@ absl::StatusOr<ReportDiff> AuditLedger::Diff(std::string_view unit_code, int fis
 }
 
 absl::StatusOr<LateEntries> AuditLedger::ListLateEntries(std::string_view unit_prefix, int fiscal_year,
-                                                         const Moment& as_of) {
+                                                         const Moment& as_of, absl::Time deadline) {
   if (!as_of.submission_of_report.empty()) {
     return Invalid("as_of.submission_of_report", "not a moment for late entries; use a position or a time");
   }
@@ -407,7 +417,7 @@ absl::StatusOr<LateEntries> AuditLedger::ListLateEntries(std::string_view unit_p
   late.as_of_position = position;
   size_t budget = 0;
   for (const std::string& stream_id : streams) {
-    ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, position, {}, &budget));
+    ASSIGN_OR_RETURN(Folded folded, Fold(stream_id, position, {}, &budget, deadline));
     const UnitYearState& now = folded.fold.state();
     for (const auto& [report_id, submitted] : now.reports()) {
       ++late.reports_checked;

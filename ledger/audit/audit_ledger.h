@@ -15,7 +15,8 @@
 // caches, no state of its own): the same log gives the same answer. A request
 // folds at most limits::kMaxAuditUnitYears unit-years and
 // limits::kMaxAuditEvents events; beyond that it is refused
-// (RESOURCE_EXHAUSTED, naming the bound), never answered partially.
+// (RESOURCE_EXHAUSTED, naming the bound), never answered partially; nor past
+// the deadline a caller gives (DEADLINE_EXCEEDED).
 //
 // Thread-safety: thread-safe (no mutable state; the log is thread-safe).
 #ifndef LEDGER_AUDIT_AUDIT_LEDGER_H_
@@ -115,16 +116,23 @@ class AuditLedger {
  public:
   explicit AuditLedger(EventLog* log) : log_(log) {}
 
-  absl::StatusOr<HistoryPage> History(const HistoryQuery& query);
+  // Each call stops folding once `deadline` passes and answers
+  // DEADLINE_EXCEEDED (the server passes the call's own bound; see
+  // services/server_limits.h), never a partial answer.
+  absl::StatusOr<HistoryPage> History(const HistoryQuery& query,
+                                      absl::Time deadline = absl::InfiniteFuture());
 
   absl::StatusOr<FigureExplanation> Explain(std::string_view unit_code, int fiscal_year, int quarter,
-                                            std::string_view key, const Moment& as_of);
+                                            std::string_view key, const Moment& as_of,
+                                            absl::Time deadline = absl::InfiniteFuture());
 
   absl::StatusOr<ReportDiff> Diff(std::string_view unit_code, int fiscal_year, int quarter,
-                                  const Moment& from, const Moment& to);
+                                  const Moment& from, const Moment& to,
+                                  absl::Time deadline = absl::InfiniteFuture());
 
   absl::StatusOr<LateEntries> ListLateEntries(std::string_view unit_prefix, int fiscal_year,
-                                              const Moment& as_of);
+                                              const Moment& as_of,
+                                              absl::Time deadline = absl::InfiniteFuture());
 
  private:
   struct Folded;
@@ -135,9 +143,10 @@ class AuditLedger {
                                                            const std::vector<int>& fiscal_years);
   // Folds `stream_id` through `up_to`, keeping the state as of each position of
   // `snapshot_at` and as of each report submission. `budget` counts the events
-  // folded by the request so far.
+  // folded by the request so far. Checks `deadline` before each page read.
   absl::StatusOr<Folded> Fold(const std::string& stream_id, uint64_t up_to,
-                              const std::vector<uint64_t>& snapshot_at, size_t* budget);
+                              const std::vector<uint64_t>& snapshot_at, size_t* budget,
+                              absl::Time deadline);
   absl::StatusOr<uint64_t> Resolve(const Moment& moment, std::string_view field);
 
   EventLog* const log_;

@@ -41,6 +41,8 @@ class LedgerdProcess {
   std::optional<int> Stop(int signal_number, absl::Duration timeout);
 
   bool running() const { return child_ != nullptr; }
+  // The child's process id (for /proc), or -1 when it does not run.
+  pid_t pid() const { return child_ != nullptr ? child_->pid() : -1; }
   int port() const { return port_; }
   int starts() const { return starts_; }
   std::string address() const;
