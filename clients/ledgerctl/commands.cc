@@ -331,6 +331,23 @@ example:
   ledgerctl late 35.08 --year 2024
 )",
        {{"year"}, {"as-of"}, {"as-of-position"}}, 1, 1, RunLate, true},
+      {"denied", "refused calls: who, from where, what, which unit, why",
+       R"(usage: ledgerctl denied [UNIT] [--principal NAME] [--limit N]
+
+Lists the calls the server refused (no or bad credentials, a role or scope
+that does not allow the call, a four-eyes rule, a per-principal limit),
+newest first, from its denied-attempt log, with the counts since it started.
+Needs the inspector role; shows the attempts that named a unit in the
+inspector's scope (every attempt with scope "*").
+
+  UNIT              only attempts naming a unit under this code
+  --principal NAME  only attempts by this principal
+  --limit N         at most N attempts (1..1000, default 100)
+
+example:
+  ledgerctl denied 35.08 --limit 20
+)",
+       {{"principal"}, {"limit"}}, 0, 1, RunDenied, true},
       {"replay", "the log filtered by unit and event type, resumable",
        R"(usage: ledgerctl replay [--from P] [--unit PREFIX[,PREFIX]] [--type T[,T]]
                         [--follow] [--checkpoint FILE] [--count N] [--idle-exit-ms MS]

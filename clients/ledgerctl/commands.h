@@ -51,6 +51,7 @@ int RunLate(CommandContext& context);
 int RunReplay(CommandContext& context);
 int RunPublicKey(CommandContext& context);
 int RunTokenNew(CommandContext& context);
+int RunDenied(CommandContext& context);
 int RunSignedHead(CommandContext& context);
 int RunVerifyEvent(CommandContext& context);
 int RunBundle(CommandContext& context);

@@ -362,4 +362,43 @@ int RunLate(CommandContext& context) {
   return kExitOk;
 }
 
+int RunDenied(CommandContext& context) {
+  pb::ListDeniedAttemptsRequest request;
+  if (!context.args.positionals.empty()) request.set_unit_code(context.args.positionals[0]);
+  if (std::optional<std::string> principal = context.args.Get("principal")) request.set_principal(*principal);
+  if (std::optional<uint64_t> limit = context.args.GetUint("limit")) {
+    if (*limit == 0 || *limit > 1000) throw UsageError("--limit: must be 1..1000");
+    request.set_max_count(static_cast<int32_t>(*limit));
+  }
+  pb::ListDeniedAttemptsResponse response;
+  auto call = context.client.UnaryContext();
+  context.client.Check(context.client.audit().ListDeniedAttempts(call.get(), request, &response));
+  if (context.json_output) {
+    for (const auto& attempt : response.attempts()) context.out << ProtoJson(attempt) << "\n";
+    return kExitOk;
+  }
+  if (context.csv_output) {
+    context.out << CsvLine({"sequence", "at_utc", "principal", "peer", "method", "unit", "code", "reason"});
+    for (const auto& attempt : response.attempts()) {
+      context.out << CsvLine({std::to_string(attempt.sequence()), FormatUtc(attempt.at_micros()),
+                              attempt.principal(), attempt.peer(), attempt.method(), attempt.unit(),
+                              attempt.code(), attempt.reason()});
+    }
+    return kExitOk;
+  }
+  context.out << "DENIED ATTEMPTS" << (request.unit_code().empty() ? "" : " under " + request.unit_code())
+              << ": " << response.attempts_size() << " shown, newest first; since the server started: "
+              << response.denied_total() << " refused (" << response.unauthenticated_total()
+              << " unauthenticated, " << response.permission_denied_total() << " not permitted, "
+              << response.other_total() << " over a limit)\n";
+  for (const auto& attempt : response.attempts()) {
+    context.out << "\n#" << attempt.sequence() << "  " << FormatWib(attempt.at_micros()) << "  "
+                << (attempt.principal().empty() ? "(unauthenticated)" : attempt.principal()) << " from "
+                << attempt.peer() << "\n  " << attempt.method()
+                << (attempt.unit().empty() ? "" : "  unit " + attempt.unit()) << "  " << attempt.code()
+                << "\n  " << attempt.reason() << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace ledgerctl
