@@ -28,6 +28,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "ledger/auth/principals.h"
+#include "ledger/limits.h"
 #include "ledger/projections/testing/reference_report.h"
 #include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/rocks_event_log.h"
@@ -107,6 +108,7 @@ class AuthorizationMatrixTest : public ::testing::Test {
     KeyAndCertificate rogue_ca = testing::MakeCertificateAuthority("rogue CA");
     std::vector<Principal> principals;
     std::string revoked_token;
+    std::string dual_token = *auth::NewBearerToken();  // operator and supervisor
     std::string principals_path;
     std::unique_ptr<ClosableEventLog> log;
     std::unique_ptr<services::LedgerServer> server;
@@ -195,6 +197,9 @@ void AuthorizationMatrixTest::Suite::WritePrincipals(bool include_revoked) {
                     "\"], \"token_sha256\": [\"", auth::TokenSha256Hex(principal.token),
                     "\"], \"certificate_common_names\": [\"", principal.name, ".cert\"]}");
   }
+  absl::StrAppend(&entries, ",\n{\"name\": \"dual.lumajang\", \"nip\": \"", Nip(99),
+                  "\", \"roles\": [\"operator\", \"supervisor\"], \"scopes\": [\"35.08\"], ",
+                  "\"token_sha256\": [\"", auth::TokenSha256Hex(dual_token), "\"]}");
   if (include_revoked) {
     absl::StrAppend(&entries, ",\n{\"name\": \"leaver\", \"roles\": [\"inspector\"], \"scopes\": [\"*\"], ",
                     "\"token_sha256\": [\"", auth::TokenSha256Hex(revoked_token), "\"]}");
@@ -674,6 +679,115 @@ TEST_F(AuthorizationMatrixTest, RefusalsAreRecordedForInspectorsInScope) {
   EXPECT_GE(national.denied_total(), national.unauthenticated_total() + national.permission_denied_total());
   EXPECT_GT(national.unauthenticated_total(), 0u);
   EXPECT_GT(national.permission_denied_total(), 0u);
+}
+
+TEST_F(AuthorizationMatrixTest, OnePrincipalHoldsAtMostItsShareOfLiveSubscriptions) {
+  const Principal& system = suite_->principals[10];  // system.national
+  ASSERT_EQ(system.name, "system.national");
+  std::shared_ptr<grpc::Channel> channel = suite_->Channel();
+  struct Live {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader;
+  };
+  auto open = [&](Live* live) {
+    live->context.AddMetadata("authorization", absl::StrCat("Bearer ", system.token));
+    v1::SubscribeRequest request;
+    request.set_from_head(true);
+    live->reader = v1::LedgerService::NewStub(channel)->Subscribe(&live->context, request);
+    v1::SubscribeResponse first;  // the caught-up marker: the subscription is live
+    return live->reader->Read(&first);
+  };
+  std::vector<std::unique_ptr<Live>> held;
+  for (size_t i = 0; i < limits::kMaxSubscriptionsPerPrincipal; ++i) {
+    held.push_back(std::make_unique<Live>());
+    ASSERT_TRUE(open(held.back().get())) << "subscription " << i + 1;
+  }
+  Live refused;
+  EXPECT_FALSE(open(&refused));
+  grpc::Status status = refused.reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("live subscriptions"));
+  // Another principal is not affected.
+  Live other;
+  other.context.AddMetadata("authorization", absl::StrCat("Bearer ", suite_->principals[9].token));
+  v1::SubscribeRequest request;
+  request.set_from_head(true);
+  other.reader = v1::LedgerService::NewStub(channel)->Subscribe(&other.context, request);
+  v1::SubscribeResponse first;
+  EXPECT_TRUE(other.reader->Read(&first));
+  other.context.TryCancel();
+  (void)other.reader->Finish();
+  // Ending one frees its slot.
+  held.back()->context.TryCancel();
+  (void)held.back()->reader->Finish();
+  held.pop_back();
+  Live again;
+  bool opened = false;
+  for (int attempt = 0; attempt < 50 && !opened; ++attempt) {  // the server notices the cancel
+    auto retry = std::make_unique<Live>();
+    opened = open(retry.get());
+    if (opened) {
+      held.push_back(std::move(retry));
+    } else {
+      (void)retry->reader->Finish();
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+  EXPECT_TRUE(opened);
+  for (auto& live : held) {
+    live->context.TryCancel();
+    (void)live->reader->Finish();
+  }
+}
+
+TEST_F(AuthorizationMatrixTest, FourEyesThroughGrpcRefusedWithTheReasonAndNothingWritten) {
+  auto as = [](grpc::ClientContext* context, const std::string& token) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  };
+  // dual.lumajang corrects a TW I realization, the Camat submits a report
+  // containing it; dual.lumajang may not dispose of that report.
+  std::string realization_id;
+  for (const projections::DomainEvent& event : reference::KlakahTw2Events()) {
+    if (event.event.has_realization_recorded() && event.event.realization_recorded().quarter() == 1 &&
+        realization_id.empty()) {
+      realization_id = event.event_id;
+    }
+  }
+  sakip::v1::SakipEvent correction = Event(kInside);
+  correction.mutable_realization_corrected()->set_corrects_event_id(realization_id);
+  correction.mutable_realization_corrected()->set_value("38");
+  grpc::ClientContext corrected;
+  as(&corrected, suite_->dual_token);
+  grpc::Status status = Record(&corrected, suite_->Channel(), correction);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const Principal& signer = suite_->principals[1];
+  ASSERT_EQ(signer.name, "signer.lumajang");
+  sakip::v1::SakipEvent submission = Submission(kInside, signer.nip);
+  const std::string report_id = submission.report_submitted().report_id();
+  grpc::ClientContext submitted;
+  as(&submitted, signer.token);
+  status = Record(&submitted, suite_->Channel(), submission);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const uint64_t head = suite_->log->GetHead().position;
+  sakip::v1::SakipEvent disposition = Disposition(kInside, Nip(99));
+  disposition.mutable_report_disposed()->set_report_id(report_id);
+  grpc::ClientContext disposed;
+  as(&disposed, suite_->dual_token);
+  status = Record(&disposed, suite_->Channel(), disposition);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr("principal 'dual.lumajang' recorded realization event"));
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("(four-eyes rule)"));
+  EXPECT_EQ(suite_->log->GetHead().position, head) << "a refused disposition wrote something";
+  // The supervisor who recorded nothing in it may.
+  const Principal& supervisor = suite_->principals[2];
+  ASSERT_EQ(supervisor.name, "supervisor.lumajang");
+  disposition.mutable_report_disposed()->set_supervisor_nip(supervisor.nip);
+  grpc::ClientContext allowed;
+  as(&allowed, supervisor.token);
+  status = Record(&allowed, suite_->Channel(), disposition);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(AuthorizationMatrixTest, AnInvalidPrincipalsFileIsRefusedAndTheOldOneStays) {
