@@ -1,0 +1,34 @@
+// What the fuzz targets share: FUZZ_CHECK, a property that must hold for
+// every input. A failed property prints what it saw and aborts, which
+// libFuzzer reports as a crash and saves the input that caused it.
+#ifndef FUZZ_FUZZ_CHECK_H_
+#define FUZZ_FUZZ_CHECK_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#define FUZZ_CHECK(condition, detail)                                                          \
+  do {                                                                                         \
+    if (!(condition)) ::fuzz::Fail(__FILE__, __LINE__, #condition, (detail));                  \
+  } while (false)
+
+namespace fuzz {
+
+[[noreturn]] inline void Fail(const char* file, int line, const char* condition,
+                              const std::string& detail) {
+  std::fprintf(stderr, "%s:%d: property violated: %s\n  %s\n", file, line, condition,
+               detail.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+inline std::string_view AsText(const uint8_t* data, size_t size) {
+  return std::string_view(reinterpret_cast<const char*>(data), size);
+}
+
+}  // namespace fuzz
+
+#endif  // FUZZ_FUZZ_CHECK_H_
