@@ -27,6 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_check.h"
+#include "fuzz/quiet_protobuf.h"
 #include "fuzz/fuzz_key.h"
 #include "ledger/attest/bundle_verifier.h"
 #include "ledger/attest/report_digest.h"
@@ -145,6 +146,7 @@ void CheckVerified(std::string_view bytes, const ledger::attest::VerifiedBundle&
 
 void Verify(std::string_view bytes, const fuzz::FuzzKey& key) {
   absl::StatusOr<ledger::attest::VerifiedBundle> verified = ledger::attest::VerifyAuditorBundle(bytes, key.public_key);
+  if (fuzz::Debug()) std::fprintf(stderr, "bundle: %s\n", verified.status().ToString().c_str());
   if (!verified.ok()) {
     FUZZ_CHECK(absl::IsDataLoss(verified.status()), verified.status().ToString());
     return;
@@ -153,6 +155,11 @@ void Verify(std::string_view bytes, const fuzz::FuzzKey& key) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::QuietProtobuf();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const fuzz::FuzzKey& key = *new fuzz::FuzzKey();

@@ -25,6 +25,13 @@ namespace fuzz {
   std::abort();
 }
 
+// FUZZ_DEBUG=1 in the environment: targets say what they concluded (for
+// checking that a seed reaches as deep as intended).
+inline bool Debug() {
+  static const bool debug = std::getenv("FUZZ_DEBUG") != nullptr;
+  return debug;
+}
+
 inline std::string_view AsText(const uint8_t* data, size_t size) {
   return std::string_view(reinterpret_cast<const char*>(data), size);
 }

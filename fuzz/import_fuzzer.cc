@@ -19,6 +19,7 @@
 #include "clients/ledgerctl/errors.h"
 #include "clients/ledgerctl/sakip_import.h"
 #include "fuzz/fuzz_check.h"
+#include "fuzz/quiet_protobuf.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -87,6 +88,11 @@ void CheckEvents(const std::vector<ledgerctl::ImportedEvent>& events) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::QuietProtobuf();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
