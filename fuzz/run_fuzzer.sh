@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a bounded time over its seed corpus:
 #   run_fuzzer.sh FUZZER NAME SECONDS SCRATCH_DIR [libFuzzer flags...]
-# New inputs go to SCRATCH_DIR/NAME (emptied first), never into fuzz/corpus;
+# New inputs go to SCRATCH_DIR/NAME (emptied first unless FUZZ_FRESH=0),
+# never into fuzz/corpus;
 # a crash is saved as SCRATCH_DIR/NAME-crash-* and fails the run.
 # Used by ctest (fuzz.NAME) and by scripts/fuzz.sh.
 set -euo pipefail
@@ -10,7 +11,7 @@ shift 4
 here="$(cd "$(dirname "$0")" && pwd)"
 corpus="$here/corpus/$name"
 dict="$here/dict/$name.dict"
-rm -rf "${scratch:?}/$name"
+if [[ "${FUZZ_FRESH:-1}" != 0 ]]; then rm -rf "${scratch:?}/$name"; fi
 mkdir -p "$scratch/$name"
 args=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
       -artifact_prefix="$scratch/$name-")
