@@ -18,7 +18,7 @@ args=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_sta
 if [[ -f "$dict" ]]; then args+=(-dict="$dict"); fi
 # Sanitizer options: every report is fatal; third-party leaks only are
 # suppressed (scripts/sanitizers/lsan.supp, with the reason of each).
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:quarantine_size_mb=32}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$here/../scripts/sanitizers/lsan.supp}"
 exec "$fuzzer" "${args[@]}" "$@" "$scratch/$name" "$corpus"
