@@ -14,7 +14,8 @@
 //     to the same value; formatted with the input's own fraction digits it
 //     gives the input back (the grouping aside);
 //   - rounding is half away from zero and within half a unit;
-//   - a refusal is InvalidArgument naming the field;
+//   - a refusal is InvalidArgument naming the field, quoting the input
+//     escaped and shortened (printable, bounded);
 //   - a + b - b == a, a + b == b + a, (a * b) / b == a (Divide must not fail
 //     there: the result fits), comparison agrees with the sign of b - a.
 // There is no parser of "p/q" text in the ledger (Ratio::ToString only
@@ -165,6 +166,8 @@ std::optional<Ratio> ParseAndCheck(std::string_view text, DecimalNotation notati
   if (!value.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(value.status()), value.status().ToString());
     FUZZ_CHECK(absl::StartsWith(value.status().message(), absl::StrCat(Absl(kField), ": ")),
+               value.status().ToString());
+    FUZZ_CHECK(fuzz::IsSafeMessage(std::string_view(value.status().message().data(), value.status().message().size())),
                value.status().ToString());
     return std::nullopt;
   }

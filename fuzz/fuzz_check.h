@@ -32,6 +32,16 @@ inline bool Debug() {
   return debug;
 }
 
+// A refusal's message quotes untrusted text escaped and shortened (as
+// ParseDecimal does): printable ASCII only, and bounded whatever the input.
+inline bool IsSafeMessage(std::string_view message, size_t max_bytes = 512) {
+  if (message.size() > max_bytes) return false;
+  for (char c : message) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
 inline std::string_view AsText(const uint8_t* data, size_t size) {
   return std::string_view(reinterpret_cast<const char*>(data), size);
 }

@@ -6,7 +6,8 @@
 // Properties: a normalized NIP is 18 digits and normalizes to itself; an
 // accepted area code has as many parts as its level, and is under itself and
 // under each of its shorter prefixes; "under" is antisymmetric; a refusal is
-// InvalidArgument naming the field; an accepted date is YYYY-MM-DD.
+// InvalidArgument naming the field, whose message quotes the input escaped
+// and shortened (printable and bounded); an accepted date is YYYY-MM-DD.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,8 @@ namespace domain = ledger::domain;
 void CheckRefusal(const absl::Status& status) {
   FUZZ_CHECK(absl::IsInvalidArgument(status), status.ToString());
   FUZZ_CHECK(absl::StartsWith(status.message(), "fuzz.field: "), status.ToString());
+  FUZZ_CHECK(fuzz::IsSafeMessage(std::string_view(status.message().data(), status.message().size())),
+             absl::StrCat("the message does not quote the input escaped and shortened: ", status.message().substr(0, 200)));
 }
 
 }  // namespace
