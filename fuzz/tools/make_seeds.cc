@@ -2,8 +2,10 @@
 // store_values}) from a real ledger: a temporary RocksDB log is loaded with
 // the reference report (ledger/projections/testing), heads are signed with
 // the fuzzing key (fuzz/fuzz_key.h), the report is sealed, and its auditor
-// bundle is built. Deterministic (manual clock, fixed key), so running it
-// again rewrites the same files:
+// bundle is built. The reference events' records come out the same on every
+// run (manual clock, fixed key); the seal's and the signed heads' do not
+// quite (they depend on when the sealer and publisher threads ran), so
+// regenerate only when the formats change:
 //
 //   build-fuzz/fuzz/fuzz_make_seeds fuzz/corpus
 #include <sys/stat.h>
