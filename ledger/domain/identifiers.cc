@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
@@ -13,6 +14,16 @@ namespace {
 
 absl::Status Invalid(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(Absl(field), ": ", Absl(what)));
+}
+
+// Untrusted text in a message: quoted, C-escaped (no control characters or
+// newlines reach a log or a terminal) and shortened, as ParseDecimal does.
+constexpr size_t kMaxQuotedTextBytes = 64;
+
+std::string Quoted(std::string_view text) {
+  const bool shortened = text.size() > kMaxQuotedTextBytes;
+  return absl::StrCat("'", absl::CHexEscape(Absl(text.substr(0, kMaxQuotedTextBytes))),
+                      shortened ? "...'" : "'");
 }
 
 bool AllDigits(std::string_view text) {
@@ -82,13 +93,13 @@ absl::StatusOr<AreaLevel> ParseAreaCode(std::string_view field, std::string_view
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string_view part(parts[i].data(), parts[i].size());
     if (part.size() != kWidths[i] || !AllDigits(part) || ToInt(part) == 0) {
-      return Invalid(field, absl::StrCat("'", Absl(code), "' is not an area code: part ", i + 1,
+      return Invalid(field, absl::StrCat(Quoted(code), " is not an area code: part ", i + 1,
                                          " must be ", kWidths[i], " digits, not all zero"));
     }
   }
   int province = ToInt(std::string_view(parts[0].data(), parts[0].size()));
   if (province < 11 || province > 94) {
-    return Invalid(field, absl::StrCat("'", Absl(code), "' names province ", province,
+    return Invalid(field, absl::StrCat(Quoted(code), " names province ", province,
                                        ", which does not exist (11-94)"));
   }
   return static_cast<AreaLevel>(parts.size());
@@ -100,7 +111,7 @@ absl::Status CheckIsoDate(std::string_view field, std::string_view date) {
                 AllDigits(date.substr(8, 2));
   if (!shaped || !IsRealDate(ToInt(date.substr(0, 4)), ToInt(date.substr(5, 2)),
                              ToInt(date.substr(8, 2)))) {
-    return Invalid(field, absl::StrCat("'", Absl(date), "' is not a date written YYYY-MM-DD"));
+    return Invalid(field, absl::StrCat(Quoted(date), " is not a date written YYYY-MM-DD"));
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,9 @@
 // Indonesian government identifiers: NIP (civil servant number) and
 // Kemendagri area codes. Pure functions; thread-safe.
+//
+// Error messages quote the untrusted text C-escaped and cut to 64 bytes
+// ("...' when cut"), so that no newline, control character or unbounded
+// input reaches a log or a client through them.
 #ifndef LEDGER_DOMAIN_IDENTIFIERS_H_
 #define LEDGER_DOMAIN_IDENTIFIERS_H_
 

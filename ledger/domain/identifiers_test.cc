@@ -67,5 +67,23 @@ TEST(AreaCodeTest, UnderIsByWholeParts) {
   EXPECT_FALSE(AreaCodeIsUnder("36.08", "35"));
 }
 
+// Found by fuzz_identifiers (fuzz/corpus/identifiers/regression-newline-in-area-code):
+// the input was quoted raw, so a newline or control character in a client's
+// unit code reached the gRPC status and the logs, and a long one was copied
+// whole into the message.
+TEST(AreaCodeTest, MessagesQuoteTheInputEscapedAndShortened) {
+  auto message = [](const absl::Status& status) { return std::string(status.message()); };
+  const std::string newline = message(ParseAreaCode("unit_code", "35.081\n35.08").status());
+  EXPECT_THAT(newline, HasSubstr("'35.081\\n35.08' is not an area code"));
+  EXPECT_EQ(newline.find('\n'), std::string::npos);
+  const std::string control = message(CheckIsoDate("paid_on", std::string("2024-07-0\x01", 10)));
+  EXPECT_THAT(control, HasSubstr("'2024-07-0\\x01' is not a date"));
+  const std::string long_code(100000, '9');
+  const std::string shortened = message(ParseAreaCode("unit_code", long_code).status());
+  EXPECT_LT(shortened.size(), 200u);
+  EXPECT_THAT(shortened, HasSubstr(std::string(64, '9') + "...'"));
+  EXPECT_THAT(message(ParseAreaCode("unit_code", "95").status()), HasSubstr("'95' names province 95"));
+}
+
 }  // namespace
 }  // namespace ledger::domain
