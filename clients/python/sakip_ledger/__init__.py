@@ -28,7 +28,8 @@ from ._stubs import (  # noqa: F401  (re-exported for convenience)
     report_service_pb2,
 )
 from .client import DEFAULT_ADDRESS, LedgerClient, SubmissionOf, to_moment
-from .connection import ConnectionSettings, channel_credentials, connect, resolve_settings
+from .connection import (ConnectionSettings, add_connection_arguments, channel_credentials, connect,
+                         connect_from_arguments, resolve_settings)
 from .errors import (BadSignatureError, EventProofError, ForkError, LedgerError, RollbackError,
                      TrustStoreError, VerificationError)
 from .events import (
@@ -54,7 +55,8 @@ from .trust import (ProvenEvent, SignedHead, TrustedHead, TrustStore, VerifiedHe
                     verify_consistency, verify_inclusion, verify_signed_head)
 
 __all__ = [
-    "DEFAULT_ADDRESS", "LedgerClient", "ConnectionSettings", "channel_credentials", "connect",
+    "DEFAULT_ADDRESS", "LedgerClient", "ConnectionSettings", "add_connection_arguments", "channel_credentials", "connect",
+    "connect_from_arguments",
     "resolve_settings", "LedgerError", "Replay", "ReplayBatch", "ResilientReplay", "SubmissionOf",
     "SAKIP_CONTENT_TYPE", "WIB", "changed_figure_keys", "decode_sakip", "describe_event",
     "event_to_dict", "figure_fraction", "figure_text", "format_id", "format_plain",

@@ -199,3 +199,33 @@ def connect(server: Optional[str] = None, tls_ca: PemLike = None, client_cert: P
     return LedgerClient(settings.server, timeout_s=timeout_s,
                         options=[*settings.channel_options(), *options],
                         credentials=settings.channel_credentials())
+
+
+def add_connection_arguments(parser) -> None:
+    """Adds ledgerctl's connection flags to an ``argparse`` parser: --server,
+    --tls-ca, --tls-cert, --tls-key, --tls-server-name, --token-file (each
+    defaulting to its LEDGER_* variable). ``connect_from_arguments`` uses them."""
+    from .client import DEFAULT_ADDRESS
+
+    group = parser.add_argument_group(
+        "connection (as ledgerctl; each defaults to its LEDGER_* environment variable)")
+    group.add_argument("--server", default=os.environ.get("LEDGER_SERVER") or DEFAULT_ADDRESS,
+                       help=f"ledgerd host:port (default: $LEDGER_SERVER or {DEFAULT_ADDRESS})")
+    group.add_argument("--tls-ca", metavar="FILE",
+                       help="connect with TLS trusting this CA (PEM); $LEDGER_TLS_CA; "
+                            "without it: plaintext")
+    group.add_argument("--tls-cert", metavar="FILE",
+                       help="client certificate for mutual TLS; $LEDGER_TLS_CERT")
+    group.add_argument("--tls-key", metavar="FILE", help="its private key; $LEDGER_TLS_KEY")
+    group.add_argument("--tls-server-name", metavar="NAME",
+                       help="name to check in the server's certificate; $LEDGER_TLS_SERVER_NAME")
+    group.add_argument("--token-file", metavar="FILE",
+                       help="file holding the bearer token; $LEDGER_TOKEN_FILE, or the token "
+                            "in $LEDGER_TOKEN")
+
+
+def connect_from_arguments(args, timeout_s: float = 10.0, environ: Optional[Mapping[str, str]] = None):
+    """``connect`` with the flags of ``add_connection_arguments``."""
+    return connect(args.server, tls_ca=args.tls_ca, client_cert=args.tls_cert,
+                   client_key=args.tls_key, token_file=args.token_file,
+                   tls_server_name=args.tls_server_name, timeout_s=timeout_s, environ=environ)

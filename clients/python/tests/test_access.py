@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -27,7 +28,7 @@ import grpc
 from sakip_ledger import LedgerClient, LedgerError, channel_credentials, connect, resolve_settings
 from sakip_ledger.connection import ENVIRONMENT
 
-from support import REFERENCE_REPORT, Ledgerd, ledgerctl, require_env
+from support import EXAMPLES_DIR, REFERENCE_REPORT, Ledgerd, ledgerctl, require_env
 
 UNIT = "35.08.19"
 OTHER_UNIT = "35.09.01"
@@ -232,7 +233,7 @@ class AccessEndToEndTest(unittest.TestCase):
         with self.connect_as("operator.klakah") as client:
             self.assertGreater(client.head().position, 200)
             report = client.get_report(UNIT, 2024, 2)
-            self.assertIn("Klakah", str(report))
+            self.assertEqual(report.report.unit_name, "Kecamatan Klakah")
             # The operator records; it does not audit.
             error = self.assert_refused(grpc.StatusCode.PERMISSION_DENIED,
                                         lambda: list(client.history(UNIT)))
@@ -268,6 +269,26 @@ class AccessEndToEndTest(unittest.TestCase):
         with self.connect_as("admin.kabupaten", tls_server_name="ledger.example",
                              timeout_s=3) as client:
             self.assert_refused(grpc.StatusCode.UNAVAILABLE, client.head)
+
+    def test_report_example_over_tls(self):
+        def run(*args, env=None):
+            return subprocess.run(
+                [sys.executable, os.path.join(EXAMPLES_DIR, "report_as_of.py"),
+                 "--server", self.ledgerd.address, "--unit", UNIT, "--year", "2024",
+                 "--quarter", "2", *args], capture_output=True, text=True, timeout=60,
+                env={**os.environ, **(env or {})})
+        flags = run("--tls-ca", self.ca, "--token-file", self.token_file("operator.klakah"))
+        self.assertEqual(flags.returncode, 0, flags.stderr)
+        self.assertIn("57,45", flags.stdout)  # as published: the reference report
+        environment = run(env={"LEDGER_TLS_CA": self.ca,
+                               "LEDGER_TOKEN_FILE": self.token_file("inspektorat.lumajang")})
+        self.assertEqual(environment.returncode, 0, environment.stderr)
+        refused = run("--tls-ca", self.ca)
+        self.assertEqual(refused.returncode, 1, refused.stderr)
+        self.assertIn("UNAUTHENTICATED", refused.stderr)
+        in_clear = run("--token-file", self.token_file("operator.klakah"))
+        self.assertEqual(in_clear.returncode, 2, in_clear.stderr)
+        self.assertIn("tls_ca", in_clear.stderr)
 
     def test_plaintext_against_tls_is_unavailable(self):
         with LedgerClient(self.ledgerd.address, timeout_s=3) as client:
