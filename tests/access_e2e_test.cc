@@ -171,6 +171,12 @@ class AccessE2eTest : public ledgerctl_e2e::LedgerctlTest {
       EXPECT_TRUE(IsLowerHex(holder.token_sha256)) << holder.token_sha256;
       WriteFile(Path(holder.name + ".token"), holder.token + "\n");
     }
+    // A name the principals file would refuse gets no token (exit 2).
+    for (const char* bad : {"bad name", "quote\"name", ""}) {
+      Result refused = Run({"--output=json", "token-new", bad});
+      EXPECT_EQ(refused.code, 2) << bad << ": " << refused.out;
+      EXPECT_EQ(refused.out, "") << bad;
+    }
     // Every token is new.
     for (size_t i = 0; i < holders_.size(); ++i) {
       for (size_t j = i + 1; j < holders_.size(); ++j) EXPECT_NE(holders_[i].token, holders_[j].token);
