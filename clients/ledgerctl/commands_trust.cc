@@ -7,6 +7,8 @@
 // Every verification uses the key given with --public_key (never one fetched
 // over the same connection) and the trust store of trusted_heads.h; a
 // refusal exits kExitRefused and stores nothing.
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -289,12 +291,24 @@ int RunVerifyEvent(CommandContext& context) {
 
 int RunTokenNew(CommandContext& context) {
   const std::string& name = context.args.positionals[0];
+  // The principals file's rule for a name (proto/ledger/v1/access.proto);
+  // a name ledgerd would refuse is caught here, before a token is handed out.
+  const bool valid_name =
+      !name.empty() && name.size() <= 64 &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' ||
+               c == '-';
+      });
+  if (!valid_name) {
+    throw UsageError("token-new: NAME '" + name +
+                     "' is not a principal name: 1..64 characters of [A-Za-z0-9._@-]");
+  }
   absl::StatusOr<std::string> token = ledger::auth::NewBearerToken();
   if (!token.ok()) throw CliError(kExitServerError, std::string(token.status().message()));
   const std::string digest = ledger::auth::TokenSha256Hex(*token);
   if (context.json_output) {
-    context.out << "{\"principal\":\"" << name << "\",\"token\":\"" << *token
-                << "\",\"token_sha256\":\"" << digest << "\"}\n";
+    context.out << "{\"principal\":" << JsonQuote(name) << ",\"token\":" << JsonQuote(*token)
+                << ",\"token_sha256\":" << JsonQuote(digest) << "}\n";
     return kExitOk;
   }
   context.out << *token << "\n";

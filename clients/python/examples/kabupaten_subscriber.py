@@ -62,7 +62,8 @@ try:
 except ImportError as error:
     sys.exit(f"kabupaten_subscriber: {error}")
 
-from sakip_ledger import LedgerClient, LedgerError, describe_event, event_to_dict
+from sakip_ledger import (LedgerError, add_connection_arguments, connect_from_arguments,
+                          describe_event, event_to_dict)
 
 EVENTS_FILE = "events.jsonl"
 CHECKPOINT_FILE = "checkpoint.json"
@@ -196,8 +197,7 @@ def main(argv: Optional[list] = None) -> int:
         description=__doc__, epilog="example: kabupaten_subscriber.py --prefix 35.08 "
                                     "--state-dir ./lumajang",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default=os.environ.get("LEDGER_SERVER", "127.0.0.1:7070"),
-                        help="ledgerd host:port (default: $LEDGER_SERVER or 127.0.0.1:7070)")
+    add_connection_arguments(parser)
     parser.add_argument("--prefix", action="append", required=True,
                         help="Kemendagri code whose units to copy, e.g. 35.08 (repeatable)")
     parser.add_argument("--event-type", action="append", default=[],
@@ -214,6 +214,10 @@ def main(argv: Optional[list] = None) -> int:
                         help="auto (default): AuditService.Replay, or client-side filtering "
                              "when the server lacks it; server; client")
     args = parser.parse_args(argv)
+    try:
+        client = connect_from_arguments(args)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
 
     try:
         copy = LocalCopy(args.state_dir, args.prefix, args.event_type, args.from_position)
@@ -232,7 +236,6 @@ def main(argv: Optional[list] = None) -> int:
               file=sys.stderr, flush=True)
 
     announced_caught_up = False
-    client = LedgerClient(args.server)
     batches = client.resilient_replay(
         from_position=copy.resume_position, unit_prefixes=args.prefix,
         event_types=args.event_type, follow=not args.no_follow, on_retry=on_retry,

@@ -45,8 +45,8 @@ except ImportError as error:
 import grpc
 from google.protobuf import json_format
 
-from sakip_ledger import (LedgerClient, LedgerError, SubmissionOf, figure_text, format_wib,
-                          parse_moment_text)
+from sakip_ledger import (LedgerClient, LedgerError, SubmissionOf, add_connection_arguments,
+                          connect_from_arguments, figure_text, format_wib, parse_moment_text)
 from sakip_ledger import events_pb2
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -147,11 +147,19 @@ def status_lines(report) -> list:
 
 
 def recorded_time_of(client: LedgerClient, position: int) -> Optional[int]:
-    """The recorded time (micros) of the event at a position (None for 0)."""
+    """The recorded time (micros) of the event at a position (None for 0).
+    None too when the caller's principal may not read the whole log (with
+    access control on, only inspectors, systems and admins of every unit
+    may; the report is then shown without the time)."""
     if position == 0:
         return None
-    for event in client.read_log(from_position=position, limit=1):
-        return event.envelope.recorded_at_micros
+    try:
+        for event in client.read_log(from_position=position, limit=1):
+            return event.envelope.recorded_at_micros
+    except LedgerError as error:
+        if error.code == grpc.StatusCode.PERMISSION_DENIED:
+            return None
+        raise
     return None
 
 
@@ -160,8 +168,7 @@ def main(argv: Optional[list] = None) -> int:
         description=__doc__.split("\n\n")[0],
         epilog=__doc__[__doc__.index("--as-of accepts"):__doc__.index("Exit codes")],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default=os.environ.get("LEDGER_SERVER", "127.0.0.1:7070"),
-                        help="ledgerd host:port (default: $LEDGER_SERVER or 127.0.0.1:7070)")
+    add_connection_arguments(parser)
     parser.add_argument("--unit", required=True, help="Kemendagri unit code, e.g. 35.08.19")
     parser.add_argument("--year", type=int, required=True, help="fiscal year, e.g. 2024")
     parser.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4],
@@ -176,7 +183,11 @@ def main(argv: Optional[list] = None) -> int:
     except ValueError as error:
         parser.error(f"--as-of: {error}")
 
-    with LedgerClient(args.server, timeout_s=args.timeout) as client:
+    try:
+        client = connect_from_arguments(args, timeout_s=args.timeout)
+    except (ValueError, OSError) as error:
+        parser.error(str(error))
+    with client:
         try:
             answer = client.get_report(args.unit, args.year, args.quarter, as_of=as_of)
             recorded = recorded_time_of(client, answer.as_of_position)

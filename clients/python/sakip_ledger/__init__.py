@@ -1,12 +1,17 @@
 """sakip_ledger: a small Python client of the SAKIP audit ledger (ledgerd).
 
-    from sakip_ledger import LedgerClient, SubmissionOf, WIB
+    from sakip_ledger import LedgerClient, SubmissionOf, WIB, connect
 
     with LedgerClient("127.0.0.1:7070") as client:
         print(client.head().position)
 
+    # TLS and a bearer token (or the LEDGER_* environment, as ledgerctl):
+    with connect("ledger.example:7070", tls_ca="ca.pem", token_file="me.token") as client:
+        print(client.head().position)
+
 Modules: ``client`` (LedgerClient: LedgerService, ReportService,
-AuditService), ``replay`` (resumable filtered replay), ``events`` (decoding
+AuditService), ``connection`` (connect: TLS, client certificates, bearer
+tokens, the LEDGER_* environment), ``replay`` (resumable filtered replay), ``events`` (decoding
 and building SAKIP events, figure keys), ``numbers`` (exact figures,
 Indonesian formatting), ``times`` (epoch microseconds, WIB), ``trust`` (RFC 9162 proofs, signed
 tree heads and the store of verified heads: check the ledger without
@@ -23,6 +28,8 @@ from ._stubs import (  # noqa: F401  (re-exported for convenience)
     report_service_pb2,
 )
 from .client import DEFAULT_ADDRESS, LedgerClient, SubmissionOf, to_moment
+from .connection import (ConnectionSettings, add_connection_arguments, channel_credentials, connect,
+                         connect_from_arguments, resolve_settings)
 from .errors import (BadSignatureError, EventProofError, ForkError, LedgerError, RollbackError,
                      TrustStoreError, VerificationError)
 from .events import (
@@ -48,7 +55,9 @@ from .trust import (ProvenEvent, SignedHead, TrustedHead, TrustStore, VerifiedHe
                     verify_consistency, verify_inclusion, verify_signed_head)
 
 __all__ = [
-    "DEFAULT_ADDRESS", "LedgerClient", "LedgerError", "Replay", "ReplayBatch", "ResilientReplay", "SubmissionOf",
+    "DEFAULT_ADDRESS", "LedgerClient", "ConnectionSettings", "add_connection_arguments", "channel_credentials", "connect",
+    "connect_from_arguments",
+    "resolve_settings", "LedgerError", "Replay", "ReplayBatch", "ResilientReplay", "SubmissionOf",
     "SAKIP_CONTENT_TYPE", "WIB", "changed_figure_keys", "decode_sakip", "describe_event",
     "event_to_dict", "figure_fraction", "figure_text", "format_id", "format_plain",
     "format_rupiah", "format_wib", "from_micros", "index_figures", "is_sakip",

@@ -94,7 +94,9 @@ def _micros_or_zero(value: Optional[_dt.datetime]) -> int:
 
 
 class LedgerClient:
-    """A connection to ledgerd (plaintext gRPC, as ledgerd serves today).
+    """A connection to ledgerd: plaintext gRPC, or TLS with ``credentials``
+    (``connect()`` builds them from a CA file, a client certificate and a
+    bearer token, or from the ``LEDGER_*`` environment).
 
     Args:
         address: ``"host:port"`` of ledgerd.
@@ -102,23 +104,30 @@ class LedgerClient:
         channel: an existing ``grpc.Channel`` to use instead (``address`` is
             then ignored); the client does not close it.
         options: extra gRPC channel options.
+        credentials: ``grpc.ChannelCredentials`` for a TLS channel
+            (``connection.channel_credentials``); None: plaintext.
 
     Use as a context manager, or call ``close()``. Thread-safe like a gRPC
     channel: one client may serve several threads.
     """
 
     def __init__(self, address: str = DEFAULT_ADDRESS, timeout_s: float = 10.0,
-                 channel: Optional[grpc.Channel] = None, options: Sequence = ()):
+                 channel: Optional[grpc.Channel] = None, options: Sequence = (),
+                 credentials: Optional[grpc.ChannelCredentials] = None):
         self.address = address
         self.timeout_s = timeout_s
         self._own_channel = channel is None
         if channel is None:
-            channel = grpc.insecure_channel(address, options=[
+            channel_options = [
                 ("grpc.max_receive_message_length", 64 << 20),
                 ("grpc.initial_reconnect_backoff_ms", 100),
                 ("grpc.max_reconnect_backoff_ms", 2000),
                 *options,
-            ])
+            ]
+            if credentials is None:
+                channel = grpc.insecure_channel(address, options=channel_options)
+            else:
+                channel = grpc.secure_channel(address, credentials, options=channel_options)
         self._channel = channel
         self._ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
         self._report = report_service_pb2_grpc.ReportServiceStub(channel)

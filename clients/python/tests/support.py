@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 import grpc
 
-from sakip_ledger import LedgerClient, LedgerError
+from sakip_ledger import LedgerClient, LedgerError, connect
 
 SOURCE_DIR = os.environ.get("LEDGER_SOURCE_DIR",
                             os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
@@ -48,13 +48,16 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str,
 class Ledgerd:
     """``ledgerd --data_dir=DIR --listen=127.0.0.1:0 --port_file=...`` as a child."""
 
-    def __init__(self, work_dir: str, extra_flags: tuple = ()):
+    def __init__(self, work_dir: str, extra_flags: tuple = (), connect_kwargs: Optional[dict] = None):
         self.binary = require_env("LEDGERD")
         self.work_dir = work_dir
         self.data_dir = os.path.join(work_dir, "data")
         self.port_file = os.path.join(work_dir, "ledgerd.port")
         self.log_path = os.path.join(work_dir, "ledgerd.log")
         self.extra_flags = list(extra_flags)
+        # How start() reaches the server to wait until it is ready: plaintext
+        # by default; ``{"tls_ca": path}`` for a TLS ledgerd (see connect()).
+        self.connect_kwargs = dict(connect_kwargs or {})
         self.process: Optional[subprocess.Popen] = None
         self.port = 0
 
@@ -87,7 +90,7 @@ class Ledgerd:
             return False
 
         wait_until(port_written, timeout_s, "ledgerd's port file")
-        with LedgerClient(self.address) as client:
+        with connect(self.address, environ={}, **self.connect_kwargs) as client:
             client.wait_ready(timeout_s)
         return self
 
