@@ -12,5 +12,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libabsl-dev librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev \
   libsodium-dev libssl-dev \
   python3 python3-grpcio python3-protobuf python3-cryptography grpc-proto \
-  procps \
+  procps openssl \
   clang-14 libclang-rt-14-dev llvm-14 >/dev/null

@@ -31,9 +31,14 @@ struct Connection {
 
 class Client {
  public:
+  static Connection Plaintext(std::string server, int64_t timeout_ms) {
+    Connection connection;
+    connection.server = std::move(server);
+    connection.timeout_ms = timeout_ms;
+    return connection;
+  }
   explicit Client(const Connection& connection);
-  Client(std::string server, int64_t timeout_ms)
-      : Client(Connection{std::move(server), timeout_ms}) {}
+  Client(std::string server, int64_t timeout_ms) : Client(Plaintext(std::move(server), timeout_ms)) {}
 
   ledger::v1::LedgerService::Stub& stub() { return *stub_; }
   sakip::v1::ReportService::Stub& reports() { return *reports_; }

@@ -291,17 +291,9 @@ int RunVerifyEvent(CommandContext& context) {
 
 int RunTokenNew(CommandContext& context) {
   const std::string& name = context.args.positionals[0];
-  // The principals file's rule for a name (proto/ledger/v1/access.proto);
-  // a name ledgerd would refuse is caught here, before a token is handed out.
-  const bool valid_name =
-      !name.empty() && name.size() <= 64 &&
-      std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' ||
-               c == '-';
-      });
-  if (!valid_name) {
-    throw UsageError("token-new: NAME '" + name +
-                     "' is not a principal name: 1..64 characters of [A-Za-z0-9._@-]");
+  // A name ledgerd would refuse is caught here, before a token is handed out.
+  if (absl::Status valid = ledger::auth::CheckPrincipalName("NAME", name); !valid.ok()) {
+    throw UsageError("token-new: " + std::string(valid.message()));
   }
   absl::StatusOr<std::string> token = ledger::auth::NewBearerToken();
   if (!token.ok()) throw CliError(kExitServerError, std::string(token.status().message()));

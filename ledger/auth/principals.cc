@@ -39,7 +39,9 @@ bool IsNameCharacter(char c) {
          c == '-';
 }
 
-absl::Status CheckName(std::string_view field, std::string_view name) {
+}  // namespace
+
+absl::Status CheckPrincipalName(std::string_view field, std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes) {
     return Invalid(field, absl::StrCat("must be 1..", kMaxNameBytes, " characters"));
   }
@@ -50,6 +52,8 @@ absl::Status CheckName(std::string_view field, std::string_view name) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::StatusOr<uint32_t> ParseRoles(std::string_view field,
                                     const google::protobuf::RepeatedPtrField<std::string>& roles) {
@@ -99,7 +103,7 @@ bool IsLowerHex64(std::string_view text) {
 // One entry, checked and converted; `field` is "principals[i]".
 absl::StatusOr<Principal> ToPrincipal(const std::string& field, const v1::PrincipalEntry& entry) {
   Principal principal;
-  if (absl::Status status = CheckName(field + ".name", entry.name()); !status.ok()) return status;
+  if (absl::Status status = CheckPrincipalName(field + ".name", entry.name()); !status.ok()) return status;
   principal.name = entry.name();
   absl::StatusOr<uint32_t> roles = ParseRoles(field + ".roles", entry.roles());
   if (!roles.ok()) return roles.status();
@@ -179,7 +183,7 @@ absl::StatusOr<std::shared_ptr<const PrincipalDirectory>> PrincipalDirectory::Pa
     for (int t = 0; t < entry.token_sha256_size(); ++t) {
       const std::string item = absl::StrCat(field, ".token_sha256[", t, "]");
       if (!IsLowerHex64(entry.token_sha256(t))) {
-        return Invalid(item, "must be 64 lowercase hex digits (ledgerctl token new prints it)");
+        return Invalid(item, "must be 64 lowercase hex digits (ledgerctl token-new prints it)");
       }
       if (!directory->by_token_sha256_.emplace(entry.token_sha256(t), principal.get()).second) {
         return Invalid(item, "is already the token of another principal");

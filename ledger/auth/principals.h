@@ -81,6 +81,10 @@ class PrincipalDirectory {
   absl::flat_hash_map<std::string, const Principal*> by_name_;
 };
 
+// Checks a principal name: 1..64 characters of [A-Za-z0-9._@-].
+// InvalidArgument names `field`.
+absl::Status CheckPrincipalName(std::string_view field, std::string_view name);
+
 // A new bearer token: "sakip_" and 64 hex digits of 32 random bytes.
 absl::StatusOr<std::string> NewBearerToken();
 // Lowercase hex SHA-256 of the token text, as the principals file stores it.
