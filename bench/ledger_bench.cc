@@ -11,6 +11,15 @@
 //   grpc/single/T     an in-process LedgerServer on 127.0.0.1:0 and real
 //                     channels (one per --threads_per_channel threads)
 //   grpc/batchN/T
+//   grpc-tls/...      the same gRPC cases over TLS (a server certificate from a
+//                     throwaway CA made in memory), authentication off
+//   grpc-token/...    TLS and authentication on: the server reads a principals
+//                     file of one admin principal (scope "*"), every call
+//                     carries its bearer token (as ledgerctl sends it) and is
+//                     authenticated and authorized (services/access.cc)
+//   grpc-mtls/...     TLS with a required client certificate and
+//                     authentication on: the principal is the certificate's
+//                     common name, no token
 //   micro/writer      CPU cost per event besides the sync, step by step as
 //                     ledger/store/rocks_event_log.cc does it (Prepare on the
 //                     callers; MultiGet and Stage on the writer; the batch and
@@ -66,6 +75,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "ledger/auth/principals.h"
 #include "ledger/integrity/record.h"
 #include "ledger/integrity/sha256.h"
 #include "ledger/limits.h"
@@ -86,6 +96,7 @@
 #include "grpcpp/server_builder.h"
 #include "services/ledger_service.h"
 #include "services/server.h"
+#include "tests/support/test_pki.h"
 
 ABSL_FLAG(double, seconds, 3.0, "measured seconds per case");
 ABSL_FLAG(double, warmup, 2.0,
@@ -578,7 +589,13 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
 // ---------------------------------------------------------------------------
 // Cases.
 
-enum class Target { kRaw, kStore, kGrpc, kMicro };
+// kGrpc* are the same gRPC cases, plain or secured (see the file comment).
+enum class Target { kRaw, kStore, kGrpc, kGrpcTls, kGrpcToken, kGrpcMtls, kMicro };
+
+bool IsGrpc(Target target) {
+  return target == Target::kGrpc || target == Target::kGrpcTls || target == Target::kGrpcToken ||
+         target == Target::kGrpcMtls;
+}
 
 struct CaseSpec {
   std::string name;
@@ -838,6 +855,73 @@ CaseResult RunStore(const CaseSpec& spec, const Env& env) {
   return result;
 }
 
+// The secured cases' credentials, made once per run: a throwaway CA, a
+// server certificate for 127.0.0.1, a client certificate, a bearer token,
+// and a principals file naming one admin principal with scope "*" that both
+// the token and the certificate's common name identify.
+constexpr char kBenchPrincipal[] = "bench.admin";
+
+struct Security {
+  Security() {
+    ca = testing::MakeCertificateAuthority("ledger_bench CA");
+    server = testing::IssueCertificate(ca, "localhost", /*server=*/true);
+    client = testing::IssueCertificate(ca, kBenchPrincipal, /*server=*/false);
+    absl::StatusOr<std::string> made = auth::NewBearerToken();
+    DieIf(made.status(), "making a bearer token");
+    token = *made;
+    principals_path = dir.path() + "/principals.json";
+    std::ofstream out(principals_path, std::ios::binary | std::ios::trunc);
+    out << "{\"principals\": [{\"name\": \"" << kBenchPrincipal
+        << "\", \"roles\": [\"admin\"], \"scopes\": [\"*\"], \"token_sha256\": [\""
+        << auth::TokenSha256Hex(token) << "\"], \"certificate_common_names\": [\""
+        << kBenchPrincipal << "\"], \"comment\": \"ledger_bench's secured gRPC cases\"}]}\n";
+    out.close();
+    if (!out) Die(absl::StrCat("writing ", principals_path));
+  }
+  testing::KeyAndCertificate ca;
+  testing::KeyAndCertificate server;
+  testing::KeyAndCertificate client;
+  std::string token;
+  ScratchDir dir;  // holds the principals file; removed at exit
+  std::string principals_path;
+};
+
+const Security& SecurityMaterial() {
+  static const Security security;
+  return security;
+}
+
+// The server's TLS and access options for a gRPC target.
+void SecureServer(Target target, services::ServerOptions* options) {
+  if (target == Target::kGrpc) return;
+  const Security& security = SecurityMaterial();
+  options->tls.cert_chain = security.server.certificate;
+  options->tls.private_key = security.server.private_key;
+  if (target == Target::kGrpcMtls) {
+    options->tls.client_ca = security.ca.certificate;
+    options->tls.require_client_certificate = true;
+  }
+  if (target == Target::kGrpcToken || target == Target::kGrpcMtls) {
+    options->access.authentication = true;
+    options->access.principals_path = security.principals_path;
+  }
+}
+
+// A client's channel credentials for a gRPC target: TLS trusting the bench CA;
+// with a token, "authorization: Bearer <token>" on every call as ledgerctl
+// sends it (clients/ledgerctl/client.cc); with mTLS, the client certificate.
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(Target target) {
+  if (target == Target::kGrpc) return grpc::InsecureChannelCredentials();
+  const Security& security = SecurityMaterial();
+  if (target == Target::kGrpcMtls) {
+    return testing::ClientTlsCredentials(security.ca.certificate, security.client);
+  }
+  std::shared_ptr<grpc::ChannelCredentials> tls =
+      testing::ClientTlsCredentials(security.ca.certificate);
+  if (target == Target::kGrpcTls) return tls;
+  return grpc::CompositeChannelCredentials(tls, grpc::AccessTokenCredentials(security.token));
+}
+
 CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   CaseResult result;
   result.spec = spec;
@@ -851,9 +935,13 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   std::unique_ptr<grpc::Server> own_server;
   int port = 0;
   const int max_pollers = absl::GetFlag(FLAGS_grpc_max_pollers);
+  if (max_pollers > 0 && spec.target != Target::kGrpc) {
+    Die("--grpc_max_pollers: the experiment serves the plain grpc cases only");
+  }
   if (max_pollers <= 0) {
     services::ServerOptions server_options;
     server_options.listen_address = "127.0.0.1:0";
+    SecureServer(spec.target, &server_options);
     absl::StatusOr<std::unique_ptr<services::LedgerServer>> started =
         services::LedgerServer::Start(opened.log.get(), server_options);
     DieIf(started.status(), "starting the gRPC server");
@@ -887,7 +975,7 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
     args.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
     args.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
     std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+        grpc::CreateCustomChannel(target, ClientCredentials(spec.target), args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
       Die(absl::StrCat("channel ", c, " to ", target, " did not connect"));
     }
@@ -1210,7 +1298,9 @@ std::vector<CaseSpec> AllCases(const std::vector<int>& single, const std::vector
   std::vector<CaseSpec> cases;
   const std::string batch = absl::StrCat("batch", batch_events);
   const std::pair<Target, const char*> targets[] = {
-      {Target::kRaw, "raw"}, {Target::kStore, "store"}, {Target::kGrpc, "grpc"}};
+      {Target::kRaw, "raw"},           {Target::kStore, "store"},
+      {Target::kGrpc, "grpc"},         {Target::kGrpcTls, "grpc-tls"},
+      {Target::kGrpcToken, "grpc-token"}, {Target::kGrpcMtls, "grpc-mtls"}};
   for (const auto& [target, name] : targets) {
     for (int t : single) {
       cases.push_back({absl::StrCat(name, "/", target == Target::kRaw ? "put" : "single", "/", t),
@@ -1355,7 +1445,10 @@ CaseResult RunCase(const CaseSpec& spec, const Env& env) {
   switch (spec.target) {
     case Target::kRaw: return RunRaw(spec, env);
     case Target::kStore: return RunStore(spec, env);
-    case Target::kGrpc: return RunGrpc(spec, env);
+    case Target::kGrpc:
+    case Target::kGrpcTls:
+    case Target::kGrpcToken:
+    case Target::kGrpcMtls: return RunGrpc(spec, env);
     case Target::kMicro: break;
   }
   CaseResult none;
@@ -1371,6 +1464,22 @@ void PrintRatio(const char* label, const CaseResult* a, const CaseResult* b, boo
   if (den <= 0) return;
   double ratio = num / den;
   std::printf("  %-44s %6.2f   target >= %.1f  %s\n", label, ratio, target,
+              ratio >= target ? "MET" : "MISSED");
+}
+
+// A secured gRPC case against the plain one: the throughput ratio, and the
+// CPU time of the process (client and server together) per append of each.
+void PrintSecuredRatio(const std::string& label, const CaseResult* secured, const CaseResult* plain,
+                       double target) {
+  if (secured == nullptr || plain == nullptr || !secured->ran || !plain->ran ||
+      plain->appends_per_s <= 0 || secured->appends_per_s <= 0) {
+    return;
+  }
+  const double ratio = secured->appends_per_s / plain->appends_per_s;
+  std::printf("  %-40s %6.3f  (loss %5.1f%%)  cpu us/append %6.1f vs %6.1f  target >= %.2f  %s\n",
+              label.c_str(), ratio, 100.0 * (1.0 - ratio),
+              secured->process_cores * 1e6 / secured->appends_per_s,
+              plain->process_cores * 1e6 / plain->appends_per_s, target,
               ratio >= target ? "MET" : "MISSED");
 }
 
@@ -1502,6 +1611,28 @@ int Main() {
   }
   std::printf("  (the brief's targets: store single@64 >= 1.0, grpc single@64 >= 0.5, grpc "
               "batched events/s >= 0.8; the others are shown for context)\n");
+
+  bool any_secured = false;
+  for (const auto& [name, result] : chosen) {
+    any_secured = any_secured || (IsGrpc(result.spec.target) && result.spec.target != Target::kGrpc);
+  }
+  if (any_secured) {
+    std::printf("\nsecured gRPC against plain gRPC (same case, same run; appends/s; issue #6: with "
+                "TLS and authentication on, no more than 15%% lost)\n");
+    const std::pair<const char*, const char*> secured[] = {
+        {"grpc-tls", "TLS only"}, {"grpc-token", "TLS + token"}, {"grpc-mtls", "mTLS"}};
+    auto ratios = [&](const std::string& shape, int t) {
+      for (const auto& [prefix, what] : secured) {
+        PrintSecuredRatio(absl::StrCat(prefix, "/", shape, "/", t, " / grpc (", what, ")"),
+                          find(absl::StrCat(prefix, "/", shape, "/", t)),
+                          find(absl::StrCat("grpc/", shape, "/", t)), 0.85);
+      }
+    };
+    for (int t : single) ratios("single", t);
+    for (int t : batched) ratios(batch, t);
+    std::printf("  (cpu us/append: CPU time of this process, client and server together, per "
+                "append, secured vs plain)\n");
+  }
 
   if (micro) {
     const CaseResult* raw1 = find(absl::StrCat("raw/put/", single.front()));
