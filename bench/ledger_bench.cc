@@ -134,6 +134,10 @@ ABSL_FLAG(int, grpc_max_pollers, 0,
           "serves the same LedgerServiceImpl from a server built here with the sync server's "
           "MAX_POLLERS raised from 2 to N (idle handler threads are kept instead of exiting and "
           "being created again per call)");
+ABSL_FLAG(bool, token_as_metadata, false,
+          "experiment: the grpc-token cases add \"authorization: Bearer <token>\" to each call's "
+          "ClientContext instead of using AccessTokenCredentials (call credentials), to tell the "
+          "client's call-credentials cost from the server's");
 
 namespace ledger::bench {
 namespace {
@@ -920,7 +924,7 @@ std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(Target target) {
   }
   std::shared_ptr<grpc::ChannelCredentials> tls =
       testing::ClientTlsCredentials(security.ca.certificate);
-  if (target == Target::kGrpcTls) return tls;
+  if (target == Target::kGrpcTls || absl::GetFlag(FLAGS_token_as_metadata)) return tls;
   return grpc::CompositeChannelCredentials(tls, grpc::AccessTokenCredentials(security.token));
 }
 
@@ -985,6 +989,10 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   }
   const int per_op = spec.events_per_op;
   const int per_channel = env.threads_per_channel;
+  const std::string token_header =
+      spec.target == Target::kGrpcToken && absl::GetFlag(FLAGS_token_as_metadata)
+          ? absl::StrCat("Bearer ", SecurityMaterial().token)
+          : std::string();
   Op op = [&](uint32_t thread, uint64_t seq) {
     v1::AppendRequest request;
     request.set_stream_id(StreamId(thread));
@@ -1001,6 +1009,7 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
     v1::AppendResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    if (!token_header.empty()) context.AddMetadata("authorization", token_header);
     grpc::Status status =
         stubs[static_cast<size_t>(thread) / static_cast<size_t>(per_channel)]->Append(
             &context, request, &response);
