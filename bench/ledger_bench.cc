@@ -11,6 +11,15 @@
 //   grpc/single/T     an in-process LedgerServer on 127.0.0.1:0 and real
 //                     channels (one per --threads_per_channel threads)
 //   grpc/batchN/T
+//   grpc-tls/...      the same gRPC cases over TLS (a server certificate from a
+//                     throwaway CA made in memory), authentication off
+//   grpc-token/...    TLS and authentication on: the server reads a principals
+//                     file of one admin principal (scope "*"), every call
+//                     carries its bearer token (as ledgerctl sends it) and is
+//                     authenticated and authorized (services/access.cc)
+//   grpc-mtls/...     TLS with a required client certificate and
+//                     authentication on: the principal is the certificate's
+//                     common name, no token
 //   micro/writer      CPU cost per event besides the sync, step by step as
 //                     ledger/store/rocks_event_log.cc does it (Prepare on the
 //                     callers; MultiGet and Stage on the writer; the batch and
@@ -66,6 +75,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "ledger/auth/principals.h"
 #include "ledger/integrity/record.h"
 #include "ledger/integrity/sha256.h"
 #include "ledger/limits.h"
@@ -82,10 +92,13 @@
 #include "rocksdb/statistics.h"
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/security/server_credentials.h"
+#include "openssl/evp.h"
 #include "grpcpp/server_builder.h"
 #include "services/ledger_service.h"
 #include "services/server.h"
+#include "tests/support/test_pki.h"
 
 ABSL_FLAG(double, seconds, 3.0, "measured seconds per case");
 ABSL_FLAG(double, warmup, 2.0,
@@ -121,6 +134,10 @@ ABSL_FLAG(int, grpc_max_pollers, 0,
           "serves the same LedgerServiceImpl from a server built here with the sync server's "
           "MAX_POLLERS raised from 2 to N (idle handler threads are kept instead of exiting and "
           "being created again per call)");
+ABSL_FLAG(bool, token_as_metadata, false,
+          "experiment: the grpc-token cases add \"authorization: Bearer <token>\" to each call's "
+          "ClientContext instead of using AccessTokenCredentials (call credentials), to tell the "
+          "client's call-credentials cost from the server's");
 
 namespace ledger::bench {
 namespace {
@@ -578,7 +595,13 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
 // ---------------------------------------------------------------------------
 // Cases.
 
-enum class Target { kRaw, kStore, kGrpc, kMicro };
+// kGrpc* are the same gRPC cases, plain or secured (see the file comment).
+enum class Target { kRaw, kStore, kGrpc, kGrpcTls, kGrpcToken, kGrpcMtls, kMicro };
+
+bool IsGrpc(Target target) {
+  return target == Target::kGrpc || target == Target::kGrpcTls || target == Target::kGrpcToken ||
+         target == Target::kGrpcMtls;
+}
 
 struct CaseSpec {
   std::string name;
@@ -838,6 +861,73 @@ CaseResult RunStore(const CaseSpec& spec, const Env& env) {
   return result;
 }
 
+// The secured cases' credentials, made once per run: a throwaway CA, a
+// server certificate for 127.0.0.1, a client certificate, a bearer token,
+// and a principals file naming one admin principal with scope "*" that both
+// the token and the certificate's common name identify.
+constexpr char kBenchPrincipal[] = "bench.admin";
+
+struct Security {
+  Security() {
+    ca = testing::MakeCertificateAuthority("ledger_bench CA");
+    server = testing::IssueCertificate(ca, "localhost", /*server=*/true);
+    client = testing::IssueCertificate(ca, kBenchPrincipal, /*server=*/false);
+    absl::StatusOr<std::string> made = auth::NewBearerToken();
+    DieIf(made.status(), "making a bearer token");
+    token = *made;
+    principals_path = dir.path() + "/principals.json";
+    std::ofstream out(principals_path, std::ios::binary | std::ios::trunc);
+    out << "{\"principals\": [{\"name\": \"" << kBenchPrincipal
+        << "\", \"roles\": [\"admin\"], \"scopes\": [\"*\"], \"token_sha256\": [\""
+        << auth::TokenSha256Hex(token) << "\"], \"certificate_common_names\": [\""
+        << kBenchPrincipal << "\"], \"comment\": \"ledger_bench's secured gRPC cases\"}]}\n";
+    out.close();
+    if (!out) Die(absl::StrCat("writing ", principals_path));
+  }
+  testing::KeyAndCertificate ca;
+  testing::KeyAndCertificate server;
+  testing::KeyAndCertificate client;
+  std::string token;
+  ScratchDir dir;  // holds the principals file; removed at exit
+  std::string principals_path;
+};
+
+const Security& SecurityMaterial() {
+  static const Security security;
+  return security;
+}
+
+// The server's TLS and access options for a gRPC target.
+void SecureServer(Target target, services::ServerOptions* options) {
+  if (target == Target::kGrpc) return;
+  const Security& security = SecurityMaterial();
+  options->tls.cert_chain = security.server.certificate;
+  options->tls.private_key = security.server.private_key;
+  if (target == Target::kGrpcMtls) {
+    options->tls.client_ca = security.ca.certificate;
+    options->tls.require_client_certificate = true;
+  }
+  if (target == Target::kGrpcToken || target == Target::kGrpcMtls) {
+    options->access.authentication = true;
+    options->access.principals_path = security.principals_path;
+  }
+}
+
+// A client's channel credentials for a gRPC target: TLS trusting the bench CA;
+// with a token, "authorization: Bearer <token>" on every call as ledgerctl
+// sends it (clients/ledgerctl/client.cc); with mTLS, the client certificate.
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(Target target) {
+  if (target == Target::kGrpc) return grpc::InsecureChannelCredentials();
+  const Security& security = SecurityMaterial();
+  if (target == Target::kGrpcMtls) {
+    return testing::ClientTlsCredentials(security.ca.certificate, security.client);
+  }
+  std::shared_ptr<grpc::ChannelCredentials> tls =
+      testing::ClientTlsCredentials(security.ca.certificate);
+  if (target == Target::kGrpcTls || absl::GetFlag(FLAGS_token_as_metadata)) return tls;
+  return grpc::CompositeChannelCredentials(tls, grpc::AccessTokenCredentials(security.token));
+}
+
 CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   CaseResult result;
   result.spec = spec;
@@ -851,9 +941,13 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   std::unique_ptr<grpc::Server> own_server;
   int port = 0;
   const int max_pollers = absl::GetFlag(FLAGS_grpc_max_pollers);
+  if (max_pollers > 0 && spec.target != Target::kGrpc) {
+    Die("--grpc_max_pollers: the experiment serves the plain grpc cases only");
+  }
   if (max_pollers <= 0) {
     services::ServerOptions server_options;
     server_options.listen_address = "127.0.0.1:0";
+    SecureServer(spec.target, &server_options);
     absl::StatusOr<std::unique_ptr<services::LedgerServer>> started =
         services::LedgerServer::Start(opened.log.get(), server_options);
     DieIf(started.status(), "starting the gRPC server");
@@ -887,7 +981,7 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
     args.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxGrpcSendBytes));
     args.SetMaxSendMessageSize(static_cast<int>(limits::kMaxGrpcReceiveBytes));
     std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+        grpc::CreateCustomChannel(target, ClientCredentials(spec.target), args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
       Die(absl::StrCat("channel ", c, " to ", target, " did not connect"));
     }
@@ -895,6 +989,10 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   }
   const int per_op = spec.events_per_op;
   const int per_channel = env.threads_per_channel;
+  const std::string token_header =
+      spec.target == Target::kGrpcToken && absl::GetFlag(FLAGS_token_as_metadata)
+          ? absl::StrCat("Bearer ", SecurityMaterial().token)
+          : std::string();
   Op op = [&](uint32_t thread, uint64_t seq) {
     v1::AppendRequest request;
     request.set_stream_id(StreamId(thread));
@@ -911,6 +1009,7 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
     v1::AppendResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    if (!token_header.empty()) context.AddMetadata("authorization", token_header);
     grpc::Status status =
         stubs[static_cast<size_t>(thread) / static_cast<size_t>(per_channel)]->Append(
             &context, request, &response);
@@ -1210,7 +1309,9 @@ std::vector<CaseSpec> AllCases(const std::vector<int>& single, const std::vector
   std::vector<CaseSpec> cases;
   const std::string batch = absl::StrCat("batch", batch_events);
   const std::pair<Target, const char*> targets[] = {
-      {Target::kRaw, "raw"}, {Target::kStore, "store"}, {Target::kGrpc, "grpc"}};
+      {Target::kRaw, "raw"},           {Target::kStore, "store"},
+      {Target::kGrpc, "grpc"},         {Target::kGrpcTls, "grpc-tls"},
+      {Target::kGrpcToken, "grpc-token"}, {Target::kGrpcMtls, "grpc-mtls"}};
   for (const auto& [target, name] : targets) {
     for (int t : single) {
       cases.push_back({absl::StrCat(name, "/", target == Target::kRaw ? "put" : "single", "/", t),
@@ -1262,7 +1363,7 @@ std::string Trailer(const CaseResult& r) {
 }
 
 void PrintRow(const CaseResult& r) {
-  std::printf("| %-18s | %3d | %4d | %9s | %9s | %7s | %7s | %7s | %7s | %6s | %5s | %5s | %6s | %7s | %6s |%s\n",
+  std::printf("| %-22s | %3d | %4d | %9s | %9s | %7s | %7s | %7s | %7s | %6s | %5s | %5s | %6s | %7s | %6s |%s\n",
               r.spec.name.c_str(), r.spec.threads, r.spec.events_per_op,
               Thousands(r.appends_per_s).c_str(), Thousands(r.events_per_s).c_str(),
               Fmt(r.p50_ms, 2).c_str(), Fmt(r.p99_ms, 2).c_str(), Fmt(r.max_ms, 1).c_str(),
@@ -1276,12 +1377,12 @@ void PrintRow(const CaseResult& r) {
 }
 
 void PrintHeader() {
-  std::printf("| %-18s | %3s | %4s | %9s | %9s | %7s | %7s | %7s | %7s | %6s | %5s | %5s | %6s | %7s | %6s |\n",
+  std::printf("| %-22s | %3s | %4s | %9s | %9s | %7s | %7s | %7s | %7s | %6s | %5s | %5s | %6s | %7s | %6s |\n",
               "case", "thr", "ev/a", "appends/s", "events/s", "p50 ms", "p99 ms", "max ms",
               "syncs/s", "a/sync", "cpu", "other", "writer", "flt/a", "cs/a");
   std::printf("|%s|----:|-----:|----------:|----------:|--------:|--------:|--------:|--------:|"
               "-------:|------:|------:|-------:|--------:|-------:|\n",
-              std::string(20, '-').c_str());
+              std::string(24, '-').c_str());
 }
 
 void PrintMicro(const MicroResult& m, double raw_single_p50_ms) {
@@ -1355,7 +1456,10 @@ CaseResult RunCase(const CaseSpec& spec, const Env& env) {
   switch (spec.target) {
     case Target::kRaw: return RunRaw(spec, env);
     case Target::kStore: return RunStore(spec, env);
-    case Target::kGrpc: return RunGrpc(spec, env);
+    case Target::kGrpc:
+    case Target::kGrpcTls:
+    case Target::kGrpcToken:
+    case Target::kGrpcMtls: return RunGrpc(spec, env);
     case Target::kMicro: break;
   }
   CaseResult none;
@@ -1372,6 +1476,102 @@ void PrintRatio(const char* label, const CaseResult* a, const CaseResult* b, boo
   double ratio = num / den;
   std::printf("  %-44s %6.2f   target >= %.1f  %s\n", label, ratio, target,
               ratio >= target ? "MET" : "MISSED");
+}
+
+// What the secured cases add per call besides gRPC's own TLS machinery, on
+// one core: the server's authentication of a bearer token as
+// services/access.cc does it (the directory's shared_ptr copied under a
+// mutex, the token's SHA-256 in hex, a hash lookup), and the AEAD that TLS
+// 1.3 seals records with (AES-128-GCM, OpenSSL EVP) for a request of the
+// single-event size and per byte of a full 16 KiB record.
+struct SecurityCosts {
+  double token_auth_ns = 0;
+  double seal_small_ns = 0;
+  size_t small_bytes = 0;
+  double seal_ns_per_byte = 0;
+};
+
+double SealNs(EVP_CIPHER_CTX* ctx, const std::string& plain, int rounds) {
+  const unsigned char key[16] = {1, 2, 3};
+  unsigned char iv[12] = {0};
+  std::string out(plain.size() + 16, '\0');
+  unsigned char tag[16];
+  const int64_t start = NowNs();
+  for (int i = 0; i < rounds; ++i) {
+    iv[0] = static_cast<unsigned char>(i);
+    int len = 0;
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, key, iv) != 1 ||
+        EVP_EncryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len,
+                          reinterpret_cast<const unsigned char*>(plain.data()),
+                          static_cast<int>(plain.size())) != 1 ||
+        EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, sizeof(tag), tag) != 1) {
+      Die("AES-128-GCM failed");
+    }
+  }
+  return static_cast<double>(NowNs() - start) / rounds;
+}
+
+SecurityCosts MeasureSecurityCosts(const std::string& payload) {
+  SecurityCosts costs;
+  const Security& security = SecurityMaterial();
+  absl::StatusOr<std::shared_ptr<const auth::PrincipalDirectory>> loaded =
+      auth::PrincipalDirectory::Load(security.principals_path);
+  DieIf(loaded.status(), "loading the bench principals");
+  absl::Mutex mu;
+  std::shared_ptr<const auth::PrincipalDirectory> current = *loaded;
+  const std::string header = absl::StrCat("Bearer ", security.token);
+  constexpr int kRounds = 200000;
+  size_t found = 0;
+  int64_t start = NowNs();
+  for (int i = 0; i < kRounds; ++i) {
+    std::shared_ptr<const auth::PrincipalDirectory> directory;
+    {
+      absl::MutexLock lock(&mu);
+      directory = current;
+    }
+    const std::string token = header.substr(7);
+    found += directory->FindByToken(token) != nullptr;
+  }
+  costs.token_auth_ns = static_cast<double>(NowNs() - start) / kRounds;
+  if (found != kRounds) Die("the bench token does not identify the bench principal");
+
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  const std::string small = payload + std::string(150, 'x');  // ~ an AppendRequest of 1 event
+  costs.small_bytes = small.size();
+  costs.seal_small_ns = SealNs(ctx, small, 100000);
+  const std::string record(16384, 'r');
+  costs.seal_ns_per_byte = SealNs(ctx, record, 20000) / static_cast<double>(record.size());
+  EVP_CIPHER_CTX_free(ctx);
+  return costs;
+}
+
+// A secured gRPC case against the plain one: the throughput ratio, and the
+// CPU time of the process (client and server together) per append of each.
+// With `paired` (one ratio per round, --repeat > 1), their median is the
+// ratio; otherwise the reported rounds' figures are divided.
+void PrintSecuredRatio(const std::string& label, const CaseResult* secured, const CaseResult* plain,
+                       std::vector<double> paired, double target) {
+  if (secured == nullptr || plain == nullptr || !secured->ran || !plain->ran ||
+      plain->appends_per_s <= 0 || secured->appends_per_s <= 0) {
+    return;
+  }
+  double ratio = secured->appends_per_s / plain->appends_per_s;
+  std::string rounds;
+  if (paired.size() > 1) {
+    std::sort(paired.begin(), paired.end());
+    ratio = paired.size() % 2 == 1
+                ? paired[paired.size() / 2]
+                : (paired[paired.size() / 2 - 1] + paired[paired.size() / 2]) / 2;
+    rounds = absl::StrCat(" [", absl::StrJoin(paired, " ", [](std::string* out, double r) {
+                            absl::StrAppend(out, absl::StrFormat("%.2f", r));
+                          }), "]");
+  }
+  std::printf("  %-40s %6.3f  (loss %5.1f%%)  cpu us/append %6.1f vs %6.1f  target >= %.2f  %s%s\n",
+              label.c_str(), ratio, 100.0 * (1.0 - ratio),
+              secured->process_cores * 1e6 / secured->appends_per_s,
+              plain->process_cores * 1e6 / plain->appends_per_s, target,
+              ratio >= target ? "MET" : "MISSED", rounds.c_str());
 }
 
 int Main() {
@@ -1449,6 +1649,26 @@ int Main() {
     std::printf("\n");
   }
 
+  // Secured against plain, paired round by round (the two ran next to each
+  // other, so a change in the machine's load between rounds cancels out);
+  // the median of the rounds' ratios is reported below.
+  std::map<std::string, std::vector<double>> paired_ratios;
+  for (const auto& [name, results] : runs) {
+    if (results.empty() || !IsGrpc(results.front().spec.target) ||
+        results.front().spec.target == Target::kGrpc) {
+      continue;
+    }
+    const std::string plain = absl::StrCat("grpc", name.substr(name.find('/')));
+    auto it = runs.find(plain);
+    if (it == runs.end()) continue;
+    for (size_t round = 0; round < results.size() && round < it->second.size(); ++round) {
+      if (results[round].appends_per_s > 0 && it->second[round].appends_per_s > 0) {
+        paired_ratios[name].push_back(results[round].appends_per_s /
+                                      it->second[round].appends_per_s);
+      }
+    }
+  }
+
   std::map<std::string, CaseResult> chosen;
   for (auto& [name, results] : runs) {
     std::sort(results.begin(), results.end(), [](const CaseResult& a, const CaseResult& b) {
@@ -1502,6 +1722,37 @@ int Main() {
   }
   std::printf("  (the brief's targets: store single@64 >= 1.0, grpc single@64 >= 0.5, grpc "
               "batched events/s >= 0.8; the others are shown for context)\n");
+
+  bool any_secured = false;
+  for (const auto& [name, result] : chosen) {
+    any_secured = any_secured || (IsGrpc(result.spec.target) && result.spec.target != Target::kGrpc);
+  }
+  if (any_secured) {
+    std::printf("\nsecured gRPC against plain gRPC (same case, same run; appends/s%s; issue #6: "
+                "with TLS and authentication on, no more than 15%% lost)\n",
+                repeat > 1 ? "; the median of the rounds' ratios, each round's in brackets" : "");
+    const std::pair<const char*, const char*> secured[] = {
+        {"grpc-tls", "TLS only"}, {"grpc-token", "TLS + token"}, {"grpc-mtls", "mTLS"}};
+    auto ratios = [&](const std::string& shape, int t) {
+      for (const auto& [prefix, what] : secured) {
+        const std::string name = absl::StrCat(prefix, "/", shape, "/", t);
+        auto paired = paired_ratios.find(name);
+        PrintSecuredRatio(absl::StrCat(name, " / grpc (", what, ")"), find(name),
+                          find(absl::StrCat("grpc/", shape, "/", t)),
+                          paired == paired_ratios.end() ? std::vector<double>() : paired->second,
+                          0.85);
+      }
+    };
+    for (int t : single) ratios("single", t);
+    for (int t : batched) ratios(batch, t);
+    std::printf("  (cpu us/append: CPU time of this process, client and server together, per "
+                "append, secured vs plain)\n");
+    const SecurityCosts costs = MeasureSecurityCosts(env.payload);
+    std::printf("  one core: token authentication as services/access.cc does it %.2f us/call; "
+                "AES-128-GCM seal of %zu B %.2f us, %.2f ns/B in 16 KiB records\n",
+                costs.token_auth_ns / 1e3, costs.small_bytes, costs.seal_small_ns / 1e3,
+                costs.seal_ns_per_byte);
+  }
 
   if (micro) {
     const CaseResult* raw1 = find(absl::StrCat("raw/put/", single.front()));
