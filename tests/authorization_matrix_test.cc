@@ -99,8 +99,12 @@ class AuthorizationMatrixTest : public ::testing::Test {
     }
     void WritePrincipals(bool include_revoked);
     std::shared_ptr<grpc::Channel> Channel(const KeyAndCertificate& client = {}) {
-      return grpc::CreateChannel(absl::StrCat("localhost:", server->port()),
-                                 testing::ClientTlsCredentials(ca.certificate, client));
+      // 127.0.0.1, not "localhost": a fresh machine may have no resolver for
+      // it; the server certificate's name is checked as "localhost".
+      grpc::ChannelArguments arguments;
+      arguments.SetSslTargetNameOverride("localhost");
+      return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server->port()),
+                                       testing::ClientTlsCredentials(ca.certificate, client), arguments);
     }
 
     testing::TempDir dir;
