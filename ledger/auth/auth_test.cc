@@ -190,7 +190,9 @@ TEST(PolicyTest, Matrix) {
       const bool content_free = action == Action::kReadTreeState ||
                                 (action == Action::kVerifyLog && expect);
       EXPECT_EQ(outside.ok(), content_free) << RoleName(role) << " " << ActionName(action);
-      if (!outside.ok()) EXPECT_TRUE(absl::IsPermissionDenied(outside));
+      if (!outside.ok()) {
+        EXPECT_TRUE(absl::IsPermissionDenied(outside));
+      }
       ++checked;
     }
   }
