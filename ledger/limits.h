@@ -125,6 +125,10 @@ inline constexpr size_t kMaxPrincipalsFileBytes = 4 << 20;
 // to "<file>.1" (two files at most on disk).
 inline constexpr size_t kDeniedAttemptsKept = 10000;
 inline constexpr uint64_t kMaxDeniedLogBytes = uint64_t{64} << 20;
+// At start, only this much of the end of each denied-attempt file is read back
+// (an attempt is at most ~1.5 KiB: the reason is cut at 1 KiB), so that start-up
+// does not parse two full 64 MiB files to keep 10 000 lines.
+inline constexpr uint64_t kDeniedReadBackBytes = uint64_t{16} << 20;
 // Denied attempts one ListDeniedAttempts call returns.
 inline constexpr size_t kMaxDeniedAttemptsPerPage = 1000;
 // Live subscriptions (Subscribe, following Replay) one principal may hold:

@@ -19,10 +19,6 @@ namespace {
 constexpr char kAuthorizationHeader[] = "authorization";
 constexpr std::string_view kBearerPrefix = "Bearer ";
 
-std::string CodeName(absl::StatusCode code) {
-  return absl::StatusCodeToString(code);
-}
-
 bool OverTls(const grpc::ServerContextBase& context) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr) return false;
@@ -185,7 +181,7 @@ void AccessControl::RecordDenied(grpc::ServerContextBase* context, std::string_v
   attempt.set_method(std::string(method));
   // Bounded: a request may name a unit of any length.
   attempt.set_unit(std::string(unit.substr(0, 64)));
-  attempt.set_code(CodeName(why.code()));
+  attempt.set_code(absl::StatusCodeToString(why.code()));
   attempt.set_reason(std::string(why.message().substr(0, 1024)));
   // The server's log gets at most one line a second (a flood of refused
   // calls must not flood it); the denied-attempt log keeps every one.

@@ -678,6 +678,18 @@ TEST_F(AuthorizationMatrixTest, RefusalsAreRecordedForInspectorsInScope) {
     EXPECT_TRUE(attempt.unit() == kRegency || absl::StartsWith(attempt.unit(), "35.08."))
         << "an attempt outside the inspector's scope: " << attempt.unit();
   }
+  for (int bad : {-1, 1001}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", inspector_lumajang.token));
+    sakip::v1::ListDeniedAttemptsRequest request;
+    request.set_unit_code(kRegency);
+    request.set_max_count(bad);
+    sakip::v1::ListDeniedAttemptsResponse response;
+    grpc::Status refused_count =
+        sakip::v1::AuditService::NewStub(suite_->Channel())->ListDeniedAttempts(&context, request, &response);
+    EXPECT_EQ(refused_count.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(refused_count.error_message(), ::testing::HasSubstr("max_count: must be 0..1000"));
+  }
   sakip::v1::ListDeniedAttemptsResponse national = list(suite_->principals[9], "");
   EXPECT_GT(national.attempts_size(), regency.attempts_size());
   EXPECT_GE(national.denied_total(), national.unauthenticated_total() + national.permission_denied_total());

@@ -269,6 +269,35 @@ TEST(DeniedLogTest, KeepsCountsAndSurvivesReopen) {
   EXPECT_EQ((*reopened)->counts().total, 1u);  // counters are per process
 }
 
+TEST(DeniedLogTest, RotatesPastItsSizeAndReadsBothFilesBack) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/denied.jsonl";
+  {
+    auto log = DeniedLog::Open(path, /*max_file_bytes=*/1000);
+    ASSERT_TRUE(log.ok()) << log.status();
+    for (int i = 0; i < 12; ++i) (*log)->Record(Attempt(absl::StrCat("p", i), "PERMISSION_DENIED"));
+  }
+  std::ifstream rotated(path + ".1");
+  ASSERT_TRUE(rotated.good()) << "no rotated file";
+  std::ifstream current(path);
+  std::string line;
+  int current_lines = 0;
+  while (std::getline(current, line)) ++current_lines;
+  EXPECT_GT(current_lines, 0);
+  EXPECT_LT(current_lines, 12);
+  auto reopened = DeniedLog::Open(path, 1000);
+  ASSERT_TRUE(reopened.ok());
+  std::vector<DeniedAttempt> all = (*reopened)->Newest(100, [](const DeniedAttempt&) { return true; });
+  // A second rotation drops the oldest file; what is on disk comes back, in
+  // order, and the sequence goes on from the newest.
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front().principal(), "p11");
+  EXPECT_EQ(all.front().sequence(), 12u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_EQ(all[i].sequence() + 1, all[i - 1].sequence());
+  (*reopened)->Record(Attempt("next", "PERMISSION_DENIED"));
+  EXPECT_EQ((*reopened)->Newest(1, [](const DeniedAttempt&) { return true; }).front().sequence(), 13u);
+}
+
 TEST(DeniedLogTest, MemoryIsBounded) {
   auto log = DeniedLog::Open("");
   ASSERT_TRUE(log.ok());

@@ -21,8 +21,10 @@ std::string ToJsonLine(const DeniedAttempt& attempt) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<DeniedLog>> DeniedLog::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<DeniedLog>> DeniedLog::Open(const std::string& path,
+                                                           uint64_t max_file_bytes) {
   std::unique_ptr<DeniedLog> log(new DeniedLog());
+  log->max_file_bytes_ = max_file_bytes;
   if (path.empty()) return log;
   log->path_ = path;
   log->ReadBack(path);
@@ -43,13 +45,19 @@ DeniedLog::~DeniedLog() {
 }
 
 // Reads the last kDeniedAttemptsKept lines of the rotated and current files
-// back, oldest first; lines that do not parse (a torn last line after a
-// crash) are skipped.
+// back, oldest first, from the last kDeniedReadBackBytes of each; lines that
+// do not parse (a torn last line after a crash, the partial first line of
+// the window) are skipped.
 void DeniedLog::ReadBack(const std::string& path) {
   absl::MutexLock lock(&mu_);
   for (const std::string& file : {path + ".1", path}) {
-    std::ifstream in(file);
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    if (!in) continue;
+    const std::streamoff size = in.tellg();
+    const auto window = static_cast<std::streamoff>(limits::kDeniedReadBackBytes);
+    in.seekg(size > window ? size - window : 0);
     std::string line;
+    if (size > window) std::getline(in, line);  // the window starts mid-line
     while (std::getline(in, line)) {
       DeniedAttempt attempt;
       google::protobuf::util::JsonParseOptions options;
@@ -79,7 +87,7 @@ void DeniedLog::Record(DeniedAttempt attempt) {
 
 void DeniedLog::Append(const DeniedAttempt& attempt) {
   if (file_ == nullptr) return;
-  if (file_bytes_ >= limits::kMaxDeniedLogBytes) {
+  if (file_bytes_ >= max_file_bytes_) {
     std::fclose(file_);
     std::rename(path_.c_str(), (path_ + ".1").c_str());
     file_ = std::fopen(path_.c_str(), "ab");

@@ -6,7 +6,8 @@
 // limits::kDeniedAttemptsKept) and appended, one JSON object per line, to a
 // file outside the ledger (a flood of refused calls must not grow the ledger
 // itself). The file is rotated to "<path>.1" past limits::kMaxDeniedLogBytes.
-// At open, the file's last lines are read back into the ring, so a restart
+// At open, the files' last lines (at most limits::kDeniedReadBackBytes of
+// each) are read back into the ring, so a restart
 // does not hide recent attempts from inspectors. File writes are flushed per
 // line but not synced: the log is evidence for people, not a ledger record,
 // and a refused call must not cost a disk sync.
@@ -26,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "ledger/limits.h"
 #include "ledger/v1/access.pb.h"
 
 namespace ledger::auth {
@@ -42,8 +44,10 @@ struct DeniedCounts {
 
 class DeniedLog {
  public:
-  // `path` empty: memory only.
-  static absl::StatusOr<std::unique_ptr<DeniedLog>> Open(const std::string& path);
+  // `path` empty: memory only. The file is rotated past `max_file_bytes`
+  // (tests pass a small size).
+  static absl::StatusOr<std::unique_ptr<DeniedLog>> Open(
+      const std::string& path, uint64_t max_file_bytes = limits::kMaxDeniedLogBytes);
   ~DeniedLog();
 
   // Sets the attempt's sequence, keeps it and appends it to the file.
@@ -70,6 +74,7 @@ class DeniedLog {
   void Append(const DeniedAttempt& attempt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string path_;
+  uint64_t max_file_bytes_ = 0;
   mutable absl::Mutex mu_;
   std::deque<DeniedAttempt> ring_ ABSL_GUARDED_BY(mu_);
   std::FILE* file_ ABSL_GUARDED_BY(mu_) = nullptr;
