@@ -135,7 +135,8 @@ absl::StatusOr<PublishedHead> HeadPublisher::SignAndRecord() {
     latest_ = published;
   }
   if (!options_.witness_path.empty()) {
-    if (absl::Status status = WriteHeadWitness(options_.witness_path, published.signed_head); !status.ok()) {
+    if (absl::Status status = WriteHeadWitness(options_.witness_path, published.signed_head,
+                                                    options_.witness_file_ops); !status.ok()) {
       return absl::InternalError(absl::StrCat("tree head of size ", tree_head.tree_size,
                                               " recorded, but the head witness ", options_.witness_path,
                                               " could not be written: ", status.message()));

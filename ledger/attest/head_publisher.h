@@ -31,12 +31,15 @@
 #include "ledger/integrity/tree_head.h"
 #include "ledger/store/event_log.h"
 #include "ledger/util/clock.h"
+#include "ledger/util/durable_file.h"
 
 namespace ledger::attest {
 
 struct HeadPublisherOptions {
   // Where the latest head is also kept outside RocksDB; empty: nowhere.
   std::string witness_path;
+  // How the witness is written (tests: through a fault-injecting file system).
+  DurableFileOps* witness_file_ops = PosixFileOps();
   // How often the background thread signs a head of a grown log; zero: never
   // (heads are signed only on request).
   absl::Duration interval = absl::Seconds(1);

@@ -67,11 +67,12 @@ absl::StatusOr<std::optional<SignedTreeHead>> ReadHeadWitness(const std::string&
   return std::optional<SignedTreeHead>(std::move(witness));
 }
 
-absl::Status WriteHeadWitness(const std::string& path, const SignedTreeHead& head) {
+absl::Status WriteHeadWitness(const std::string& path, const SignedTreeHead& head,
+                              DurableFileOps* ops) {
   const std::string text = absl::StrCat(kMagic, "\ntree_size ", head.head.tree_size, "\ntimestamp_micros ",
                                         head.head.timestamp_micros, "\nroot_hash ", HexEncode(head.head.root_hash),
                                         "\nkey_id ", head.key_id, "\nsignature ", HexEncode(head.signature), "\n");
-  return WriteFileDurably(path, text, 0644);
+  return WriteFileDurably(path, text, 0644, ops);
 }
 
 absl::Status CheckAgainstWitness(const SignedTreeHead& witness, uint64_t log_size,

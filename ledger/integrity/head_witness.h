@@ -25,6 +25,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "ledger/integrity/tree_head.h"
+#include "ledger/util/durable_file.h"
 
 namespace ledger {
 
@@ -33,8 +34,9 @@ namespace ledger {
 absl::StatusOr<std::optional<SignedTreeHead>> ReadHeadWitness(const std::string& path);
 
 // Replaces the witness atomically (temporary file, fsync, rename, fsync of the
-// directory).
-absl::Status WriteHeadWitness(const std::string& path, const SignedTreeHead& head);
+// directory), through `ops` (util/durable_file.h).
+absl::Status WriteHeadWitness(const std::string& path, const SignedTreeHead& head,
+                              DurableFileOps* ops = PosixFileOps());
 
 // Checks the log against a witnessed head: `log_size` events now, and
 // `root_at(size)` the log's Merkle root at a size. FailedPrecondition, with

@@ -102,6 +102,10 @@ struct Head {
 struct WriteState {
   bool writable = true;
   std::string refusal_reason;  // set when !writable
+  // The refusal comes from a failed write (an I/O error, a full disk) and
+  // may clear once the cause is gone: ClosableEventLog::ResumeWrites. A
+  // refusal found at open (a damaged or rolled-back log) needs an operator.
+  bool recoverable = false;
 };
 
 struct VerifyReport {

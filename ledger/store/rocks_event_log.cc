@@ -278,6 +278,7 @@ class RocksEventLog final : public ClosableEventLog {
   absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t position, uint64_t tree_size) override;
   absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size, uint64_t new_size) override;
   void Close() override;
+  absl::Status ResumeWrites() override;
 
   // For subscriptions.
   absl::StatusOr<uint64_t> WaitForPosition(uint64_t position, absl::Time deadline,
@@ -288,6 +289,9 @@ class RocksEventLog final : public ClosableEventLog {
 
  private:
   // Open.
+  absl::Status OpenDbInstance(bool read_only);
+  void CloseDbInstance();
+  absl::Status DbAvailable() const;
   absl::Status CheckSchema();
   absl::Status LoadHead();
   absl::Status LoadMerkle();
@@ -301,13 +305,23 @@ class RocksEventLog final : public ClosableEventLog {
   template <typename Fn>
   auto WithNodeSource(Fn fn);
   absl::StatusOr<std::string> StoredMerkleNode(int level, uint64_t index);
-  void RefuseWrites(std::string reason);
+  void RefuseWrites(std::string reason, bool recoverable = false);
   void PublishOpenedHead();
+  absl::StatusOr<ReadPage> ReadAllLocked(uint64_t from_position, Direction direction, size_t max_count);
+  absl::StatusOr<std::string> TreeRootLocked(uint64_t tree_size);
+
+  // Recovery after a failed write: on the writer thread, once the committer
+  // and completer have finished everything staged (see ResumeWrites).
+  void WaitForPipelineToDrain();
+  absl::Status RecoverOnWriter();
+  absl::Status ReloadAfterReopen();
+  void ForgetStaged();
   absl::StatusOr<ChainVerifier> VerifyTail(uint64_t last);
 
   // Writer thread: stages.
+  enum class WriterTask { kStage, kRecover, kStop };
   void WriterLoop();
-  bool TakeGroup(std::vector<PendingAppend*>* group);
+  WriterTask TakeGroup(std::vector<PendingAppend*>* group);
   StagedGroupPtr StageGroup(std::vector<PendingAppend*> appends);
   absl::StatusOr<RecordedIds> LookupIds(const std::vector<PendingAppend*>& group);
   absl::StatusOr<AppendResult> Stage(PendingAppend* pending, const RecordedIds& recorded_ids,
@@ -352,6 +366,11 @@ class RocksEventLog final : public ClosableEventLog {
   absl::Status CheckStoredFrontier(const merkle::MerkleFrontier& tree, ChainVerifier* verifier);
 
   const RocksEventLogOptions options_;
+  // The database and its families. Every use outside open holds db_mu_:
+  // shared by reads, the writer's lookups and the committer's write;
+  // exclusively by the writer while it reopens the database (ResumeWrites).
+  // db_ is null only when a reopen failed even read-only.
+  absl::Mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
@@ -365,6 +384,11 @@ class RocksEventLog final : public ClosableEventLog {
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
   size_t queued_events_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // ResumeWrites asks the writer to recover and waits for its answer.
+  bool recovery_requested_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::optional<absl::Status> recovery_result_ ABSL_GUARDED_BY(queue_mu_);
+  bool writer_stopped_ ABSL_GUARDED_BY(queue_mu_) = false;
+  absl::Mutex resume_mu_;  // one ResumeWrites at a time
   // True while the committer waits for something to write: then the writer
   // stages whatever is queued at once (see kMinEventsToStageAhead).
   bool committer_idle_ ABSL_GUARDED_BY(queue_mu_) = true;
@@ -377,6 +401,8 @@ class RocksEventLog final : public ClosableEventLog {
   size_t commit_queue_events_ ABSL_GUARDED_BY(commit_mu_) = 0;
   size_t commit_queue_bytes_ ABSL_GUARDED_BY(commit_mu_) = 0;
   bool writer_finished_ ABSL_GUARDED_BY(commit_mu_) = false;
+  // The last group the committer has written or failed.
+  uint64_t processed_sequence_ ABSL_GUARDED_BY(commit_mu_) = 0;
   std::thread committer_;
 
   // Units written (or failed) but not yet published and answered. Bounded so
@@ -384,12 +410,18 @@ class RocksEventLog final : public ClosableEventLog {
   absl::Mutex completion_mu_;
   std::deque<CommitUnit> completion_queue_ ABSL_GUARDED_BY(completion_mu_);
   bool committer_finished_ ABSL_GUARDED_BY(completion_mu_) = false;
+  // The last group whose appends the completer has answered.
+  uint64_t completed_sequence_ ABSL_GUARDED_BY(completion_mu_) = 0;
   std::thread completer_;
 
   // Writer thread only. writer_head_ is the staged head: it runs ahead of
   // what is committed by the groups in flight.
   WriterHead writer_head_;
   uint64_t staged_sequence_ = 0;
+  // While the writer reloads the head after a reopen, refusals found are
+  // collected here instead of becoming the write state at once.
+  std::atomic<bool> reloading_{false};
+  std::optional<std::string> reload_refusal_;
   // Last versions of committed streams (a cache: misses read RocksDB).
   absl::flat_hash_map<std::string, uint64_t> stream_versions_;
   // The in-flight overlay: what groups staged but not yet known to be
@@ -448,21 +480,7 @@ absl::Status RocksEventLog::OpenDb() {
     return absl::UnavailableError(
         absl::StrCat("data_dir: cannot create '", options_.data_dir, "': ", error.message()));
   }
-  rocksdb::DB* raw = nullptr;
-  rocksdb::DBOptions db_options = LedgerDbOptions();
-  if (options_.env != nullptr) db_options.env = options_.env;
-  rocksdb::Status status = rocksdb::DB::Open(db_options, options_.data_dir,
-                                             LedgerColumnFamilies(), &handles_, &raw);
-  if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("opening the ledger at '", options_.data_dir, "'"));
-  }
-  db_.reset(raw);
-  events_ = handles_[1];
-  streams_ = handles_[2];
-  ids_ = handles_[3];
-  by_time_ = handles_[4];
-  meta_ = handles_[5];
-  merkle_ = handles_[6];
+  RETURN_IF_ERROR(OpenDbInstance(/*read_only=*/false));
   RETURN_IF_ERROR(CheckSchema());
   RETURN_IF_ERROR(LoadHead());
   RETURN_IF_ERROR(LoadMerkle());
@@ -472,6 +490,47 @@ absl::Status RocksEventLog::OpenDb() {
   committer_ = std::thread([this] { CommitterLoop(); });
   completer_ = std::thread([this] { CompleterLoop(); });
   return absl::OkStatus();
+}
+
+absl::Status RocksEventLog::OpenDbInstance(bool read_only) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::DBOptions db_options = LedgerDbOptions();
+  if (options_.env != nullptr) db_options.env = options_.env;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, options_.data_dir, LedgerColumnFamilies(),
+                                               &handles, &raw)
+                : rocksdb::DB::Open(db_options, options_.data_dir, LedgerColumnFamilies(), &handles, &raw);
+  if (!status.ok()) {
+    return FromRocks(status, absl::StrCat("opening the ledger at '", options_.data_dir, "'",
+                                          read_only ? " read-only" : ""));
+  }
+  db_.reset(raw);
+  handles_ = std::move(handles);
+  events_ = handles_[1];
+  streams_ = handles_[2];
+  ids_ = handles_[3];
+  by_time_ = handles_[4];
+  meta_ = handles_[5];
+  merkle_ = handles_[6];
+  return absl::OkStatus();
+}
+
+void RocksEventLog::CloseDbInstance() {
+  if (!db_) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  // A database that failed a write may refuse to close cleanly; what it
+  // holds on disk is what the reopen recovers and checks.
+  rocksdb::Status closed = db_->Close();
+  if (!closed.ok()) LEDGER_LOG_WARN("closing the database: %s", closed.ToString());
+  db_.reset();
+}
+
+absl::Status RocksEventLog::DbAvailable() const {
+  if (db_) return absl::OkStatus();
+  return absl::UnavailableError(
+      "the ledger's database could not be reopened after a failed write; it is retried");
 }
 
 absl::Status RocksEventLog::CheckSchema() {
@@ -494,10 +553,14 @@ absl::Status RocksEventLog::CheckSchema() {
   return absl::OkStatus();
 }
 
-void RocksEventLog::RefuseWrites(std::string reason) {
+void RocksEventLog::RefuseWrites(std::string reason, bool recoverable) {
   LEDGER_LOG_ERROR("ledger refuses writes: %s", reason);
+  if (reloading_.load()) {
+    if (!reload_refusal_) reload_refusal_ = std::move(reason);
+    return;
+  }
   absl::MutexLock lock(&state_mu_);
-  if (write_state_.writable) write_state_ = WriteState{false, std::move(reason)};
+  if (write_state_.writable) write_state_ = WriteState{false, std::move(reason), recoverable};
 }
 
 // Reads the stored head and the last record, checks that they agree and that
@@ -578,7 +641,12 @@ absl::Status RocksEventLog::LoadMerkle() {
   const uint64_t head = writer_head_.position;
   if (status.IsNotFound()) {
     // A damaged log (already refusing writes) is not built upon.
-    if (head == 0 || !GetWriteState().writable) return absl::OkStatus();
+    if (head == 0) return absl::OkStatus();
+    if (reloading_.load()) {
+      RefuseWrites("the reopened ledger has no stored Merkle frontier");
+      return absl::OkStatus();
+    }
+    if (!GetWriteState().writable) return absl::OkStatus();
     return BuildMerkle(head);
   }
   absl::StatusOr<merkle::MerkleFrontier> frontier = merkle::MerkleFrontier::Parse(value);
@@ -605,7 +673,7 @@ void RocksEventLog::CheckHeadWitness() {
   }
   if (!witness->has_value()) return;
   absl::Status status = CheckAgainstWitness(**witness, committed_head_.position,
-                                            [this](uint64_t size) { return TreeRoot(size); });
+                                            [this](uint64_t size) { return TreeRootLocked(size); });
   if (!status.ok()) RefuseWrites(absl::StrCat(status.message(), " (head witness ", path, ")"));
 }
 
@@ -618,7 +686,7 @@ absl::Status RocksEventLog::BuildMerkle(uint64_t last) {
   rocksdb::WriteBatch batch;
   rocksdb::WriteOptions unsynced;
   for (uint64_t from = 1; from <= last;) {
-    ASSIGN_OR_RETURN(ReadPage page, ReadAll(from, Direction::kForward, limits::kMaxPageSize));
+    ASSIGN_OR_RETURN(ReadPage page, ReadAllLocked(from, Direction::kForward, limits::kMaxPageSize));
     for (const RecordedEvent& event : page.events) {
       for (const merkle::Node& node : frontier.Append(merkle::LeafHash(event.hash))) {
         if (merkle::IsStoredNode(node)) batch.Put(merkle_, keys::MerkleNodeKey(node.level, node.index), node.hash);
@@ -682,6 +750,7 @@ absl::StatusOr<ChainVerifier> RocksEventLog::VerifyTail(uint64_t last) {
 }
 
 void RocksEventLog::PublishOpenedHead() {
+  if (reloading_.load()) return;  // the recovery publishes what it reloaded
   absl::MutexLock lock(&state_mu_);
   head_ = Head{writer_head_.position, writer_head_.hash,
                absl::FromUnixMicros(writer_head_.recorded_at_micros)};
@@ -694,6 +763,7 @@ void RocksEventLog::Close() {
     if (stopping_) return;
     stopping_ = true;
   }
+  // The writer finishes a recovery in progress before it stops.
   // Each thread drains what the one before it handed over, then ends.
   if (writer_.joinable()) writer_.join();
   {
@@ -717,10 +787,127 @@ RocksEventLog::~RocksEventLog() {
     absl::MutexLock lock(&state_mu_);
     LEDGER_CHECK(subscriptions_ == 0, "a subscription outlived its event log");
   }
-  if (db_) {
-    for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
-    db_->Close();
+  absl::WriterMutexLock db_lock(&db_mu_);
+  CloseDbInstance();
+}
+
+// ---------------------------------------------------------------------------
+// Recovery after a failed write.
+//
+// RocksDB keeps refusing writes after a failed WAL write or sync (with
+// paranoid_checks it is a fatal background error that DB::Resume does not
+// clear), and after a failed fsync the kernel may already have dropped the
+// unwritten pages: the only trustworthy state is what a fresh open recovers
+// from disk. So recovery closes the database and opens it again (which
+// replays the WAL and refuses a corrupted one), re-runs the open-time checks
+// (stored head against the log, the tail of the chain, the Merkle frontier,
+// the head witness), and checks that every acknowledged event is still
+// there. It runs on the writer thread, once everything staged before it has
+// been written or failed and answered, so no staged state survives it.
+
+absl::Status RocksEventLog::ResumeWrites() {
+  absl::MutexLock resume_lock(&resume_mu_);
+  absl::MutexLock lock(&queue_mu_);
+  if (stopping_ || writer_stopped_) return absl::UnavailableError("the ledger is shutting down");
+  recovery_requested_ = true;
+  recovery_result_.reset();
+  auto answered = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return recovery_result_.has_value() || writer_stopped_;
+  };
+  queue_mu_.Await(absl::Condition(&answered));
+  if (!recovery_result_) return absl::UnavailableError("the ledger is shutting down");
+  return *recovery_result_;
+}
+
+void RocksEventLog::WaitForPipelineToDrain() {
+  const uint64_t staged = staged_sequence_;
+  {
+    absl::MutexLock lock(&commit_mu_);
+    auto written = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_) { return processed_sequence_ >= staged; };
+    commit_mu_.Await(absl::Condition(&written));
   }
+  absl::MutexLock lock(&completion_mu_);
+  auto answered = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(completion_mu_) { return completed_sequence_ >= staged; };
+  completion_mu_.Await(absl::Condition(&answered));
+}
+
+absl::Status RocksEventLog::RecoverOnWriter() {
+  WaitForPipelineToDrain();
+  const WriteState state = GetWriteState();
+  if (state.writable) return absl::OkStatus();
+  if (!state.recoverable) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ledger refuses writes for a reason a reopen cannot clear: ", state.refusal_reason));
+  }
+  LEDGER_LOG_INFO("reopening the database to resume writes after: %s", state.refusal_reason);
+  absl::WriterMutexLock db_lock(&db_mu_);
+  CloseDbInstance();
+  if (absl::Status opened = OpenDbInstance(/*read_only=*/false); !opened.ok()) {
+    absl::Status read_only = OpenDbInstance(/*read_only=*/true);
+    std::string reason = absl::StrCat(
+        state.refusal_reason, "; reopening the database failed: ", opened.message(),
+        read_only.ok() ? "" : absl::StrCat("; reading is unavailable too: ", read_only.message()));
+    LEDGER_LOG_ERROR("ledger still refuses writes: %s", reason);
+    absl::MutexLock lock(&state_mu_);
+    write_state_ = WriteState{false, reason, /*recoverable=*/true};
+    return absl::UnavailableError(reason);
+  }
+  return ReloadAfterReopen();
+}
+
+// Re-runs the open-time checks on the reopened database and, if the log is
+// whole and holds every acknowledged event, accepts writes again.
+absl::Status RocksEventLog::ReloadAfterReopen() {
+  const uint64_t acknowledged = PublishedHeadPosition();
+  reload_refusal_.reset();
+  reloading_.store(true);
+  absl::Status loaded = CheckSchema();
+  if (loaded.ok()) loaded = LoadHead();
+  if (loaded.ok()) loaded = LoadMerkle();
+  if (loaded.ok() && !reload_refusal_ && writer_head_.position < acknowledged) {
+    RefuseWrites(absl::StrCat("the reopened log ends at position ", writer_head_.position, " but ",
+                              acknowledged, " events were acknowledged"));
+  }
+  committed_head_ = writer_head_;
+  if (loaded.ok() && !reload_refusal_) CheckHeadWitness();
+  reloading_.store(false);
+  ForgetStaged();
+  if (!loaded.ok()) {
+    absl::MutexLock lock(&state_mu_);
+    write_state_ = WriteState{false, absl::StrCat("after reopening: ", loaded.message()), true};
+    return absl::UnavailableError(write_state_.refusal_reason);
+  }
+  absl::MutexLock lock(&state_mu_);
+  if (reload_refusal_) {
+    write_state_ = WriteState{false, *reload_refusal_, /*recoverable=*/false};
+    return absl::FailedPreconditionError(absl::StrCat("the ledger refuses writes: ", *reload_refusal_));
+  }
+  if (writer_head_.position != head_.position) {
+    // The failed write reached the disk after all: its events are whole and
+    // chained, and retries of them are answered as already recorded.
+    LEDGER_LOG_WARN("the reopened log holds events %d..%d that were never acknowledged",
+                    head_.position + 1, writer_head_.position);
+    recent_.clear();
+    recent_first_ = writer_head_.position + 1;
+    head_ = Head{writer_head_.position, writer_head_.hash,
+                 absl::FromUnixMicros(writer_head_.recorded_at_micros)};
+    head_changed_.SignalAll();
+  }
+  write_state_ = WriteState{};
+  LEDGER_LOG_INFO("the ledger accepts writes again at position %d", writer_head_.position);
+  return absl::OkStatus();
+}
+
+// Drops what the writer and committer kept about groups staged before the
+// failure: all of them failed, and the reopened database is the truth.
+void RocksEventLog::ForgetStaged() {
+  in_flight_.clear();
+  in_flight_ids_.clear();
+  in_flight_streams_.clear();
+  stream_versions_.clear();
+  committed_sequence_.store(staged_sequence_, std::memory_order_release);
+  absl::MutexLock lock(&commit_mu_);
+  write_failure_.reset();
 }
 
 // ---------------------------------------------------------------------------
@@ -773,26 +960,38 @@ void RocksEventLog::AppendAsync(AppendRequest request, AppendCallback done) {
 
 void RocksEventLog::WriterLoop() {
   std::vector<PendingAppend*> appends;
-  while (TakeGroup(&appends)) {
+  while (true) {
+    const WriterTask task = TakeGroup(&appends);
+    if (task == WriterTask::kStop) break;
+    if (task == WriterTask::kRecover) {
+      absl::Status recovered = RecoverOnWriter();
+      absl::MutexLock lock(&queue_mu_);
+      recovery_requested_ = false;
+      recovery_result_ = std::move(recovered);
+      continue;
+    }
     PruneCommitted();
     StagedGroupPtr group = StageGroup(std::move(appends));
     appends.clear();
     HandToCommitter(std::move(group));
     if (options_.after_group_staged) options_.after_group_staged(writer_head_.position);
   }
+  absl::MutexLock lock(&queue_mu_);
+  writer_stopped_ = true;
 }
 
-bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
+RocksEventLog::WriterTask RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
   absl::MutexLock lock(&queue_mu_);
   // While the committer writes, a few small appends wait for it to finish
   // and are then staged together; enough events are staged at once, so that
   // staging them overlaps the write.
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return stopping_ || (!queue_.empty() && (committer_idle_ || queued_events_ >=
-                                                                    options_.min_events_to_stage_ahead));
+    return stopping_ || recovery_requested_ ||
+           (!queue_.empty() && (committer_idle_ || queued_events_ >= options_.min_events_to_stage_ahead));
   };
   queue_mu_.Await(absl::Condition(&ready));
-  if (queue_.empty()) return false;  // stopping, and everything queued is done
+  if (recovery_requested_) return WriterTask::kRecover;
+  if (queue_.empty()) return WriterTask::kStop;  // stopping, and everything queued is done
   size_t events = 0;
   size_t bytes = 0;
   while (!queue_.empty()) {
@@ -809,7 +1008,7 @@ bool RocksEventLog::TakeGroup(std::vector<PendingAppend*>* group) {
     events += next_events;
     bytes += next_bytes;
   }
-  return true;
+  return WriterTask::kStage;
 }
 
 // Stages one take of the queue: each append is checked against RocksDB and
@@ -830,6 +1029,7 @@ StagedGroupPtr RocksEventLog::StageGroup(std::vector<PendingAppend*> appends) {
   group->recorded_at_micros = std::max<int64_t>(
       {absl::ToUnixMicros(options_.clock->Now()), writer_head_.recorded_at_micros, 0});
   const WriteState state = GetWriteState();
+  absl::ReaderMutexLock db_lock(&db_mu_);
   absl::StatusOr<RecordedIds> recorded_ids =
       state.writable ? LookupIds(group->appends) : RecordedIds();
   for (PendingAppend* pending : group->appends) {
@@ -1097,6 +1297,10 @@ void RocksEventLog::CommitterLoop() {
     CommitUnit unit;
     if (!TakeStaged(&unit.groups)) return;  // the writer is done and so are we
     WriteUnit(&unit, &batch);
+    {
+      absl::MutexLock lock(&commit_mu_);
+      processed_sequence_ = unit.groups.back()->sequence;
+    }
     HandToCompleter(std::move(unit));
   }
 }
@@ -1211,10 +1415,14 @@ void RocksEventLog::WriteUnit(CommitUnit* unit, rocksdb::WriteBatch* batch) {
     batch->Put(meta_, keys::kMetaHeadKey, keys::EncodeHead(stored));
     LEDGER_CHECK(frontier.size() == head.position, "the Merkle frontier does not cover the head");
     batch->Put(meta_, keys::kMetaMerkleFrontierKey, frontier.Serialize());
-    rocksdb::Status status = db_->Write(LedgerWriteOptions(), batch);
+    rocksdb::Status status;
+    {
+      absl::ReaderMutexLock db_lock(&db_mu_);
+      status = db_->Write(LedgerWriteOptions(), batch);
+    }
     if (!status.ok()) {
       write_failure_ = absl::StrCat("a synced write failed: ", status.ToString());
-      RefuseWrites(*write_failure_);
+      RefuseWrites(*write_failure_, /*recoverable=*/true);
       FailUnit(*unit);
       return;
     }
@@ -1274,6 +1482,8 @@ void RocksEventLog::CompleterLoop() {
       }
       group->appends.clear();
     }
+    absl::MutexLock lock(&completion_mu_);
+    completed_sequence_ = unit.groups.back()->sequence;
   }
 }
 
@@ -1358,6 +1568,13 @@ size_t PageSize(size_t requested) {
 
 absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from_position, Direction direction,
                                                 size_t max_count) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
+  return ReadAllLocked(from_position, direction, max_count);
+}
+
+absl::StatusOr<ReadPage> RocksEventLog::ReadAllLocked(uint64_t from_position, Direction direction,
+                                                      size_t max_count) {
   const uint64_t head = PublishedHeadPosition();
   const size_t page_size = PageSize(max_count);
   ReadPage page;
@@ -1408,6 +1625,8 @@ absl::StatusOr<ReadPage> RocksEventLog::ReadAll(uint64_t from_position, Directio
 absl::StatusOr<StreamList> RocksEventLog::ListStreams(std::string_view prefix,
                                                       std::string_view start_after,
                                                       size_t max_count) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   if (prefix.size() > limits::kMaxStreamIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("prefix: longer than ",
                                                    limits::kMaxStreamIdBytes, " bytes"));
@@ -1446,6 +1665,8 @@ absl::StatusOr<StreamList> RocksEventLog::ListStreams(std::string_view prefix,
 absl::StatusOr<ReadPage> RocksEventLog::ReadStream(std::string_view stream_id,
                                                    uint64_t from_version, Direction direction,
                                                    size_t max_count) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   RETURN_IF_ERROR(ValidateStreamId("stream_id", stream_id));
   const uint64_t head = PublishedHeadPosition();
   const size_t page_size = PageSize(max_count);
@@ -1529,6 +1750,8 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksEventLog::ReadPositions(
 }
 
 absl::StatusOr<RecordedEvent> RocksEventLog::GetEvent(std::string_view event_id) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   RETURN_IF_ERROR(ValidateEventId("event_id", event_id));
   ASSIGN_OR_RETURN(std::optional<keys::IdEntry> entry, LookupId(event_id));
   if (!entry || entry->position > PublishedHeadPosition()) {
@@ -1544,6 +1767,8 @@ absl::StatusOr<RecordedEvent> RocksEventLog::GetEvent(std::string_view event_id)
 }
 
 absl::StatusOr<uint64_t> RocksEventLog::PositionAt(absl::Time at) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   int64_t micros = absl::ToUnixMicros(at);
   if (micros < 0) return 0;
   const uint64_t head = PublishedHeadPosition();
@@ -1665,7 +1890,7 @@ absl::Status RocksEventLog::CheckMerkleLeaf(uint64_t position, std::string_view 
 absl::Status RocksEventLog::CheckMerkleTree(const merkle::MerkleFrontier& tree, ChainVerifier* verifier) {
   const uint64_t size = tree.size();
   const std::string recomputed = tree.Root();
-  absl::StatusOr<std::string> served = TreeRoot(size);
+  absl::StatusOr<std::string> served = TreeRootLocked(size);
   if (!served.ok() && !absl::IsDataLoss(served.status())) return served.status();
   if (!served.ok() || *served != recomputed) {
     const std::string stored = served.ok() ? HexEncode(*served) : std::string(served.status().message());
@@ -1737,12 +1962,20 @@ auto RocksEventLog::WithNodeSource(Fn fn) {
 }
 
 absl::StatusOr<std::string> RocksEventLog::TreeRoot(uint64_t tree_size) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
+  return TreeRootLocked(tree_size);
+}
+
+absl::StatusOr<std::string> RocksEventLog::TreeRootLocked(uint64_t tree_size) {
   RETURN_IF_ERROR(CheckTreeSize("tree_size", tree_size));
   if (tree_size == 0) return merkle::EmptyRoot();
   return WithNodeSource([&](merkle::NodeSource& source) { return merkle::RangeHash(source, 0, tree_size); });
 }
 
 absl::StatusOr<std::vector<std::string>> RocksEventLog::InclusionProof(uint64_t position, uint64_t tree_size) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   RETURN_IF_ERROR(CheckTreeSize("tree_size", tree_size));
   if (position == 0 || position > tree_size) {
     return absl::InvalidArgumentError(absl::StrCat("position: ", position, " is not in the tree of ", tree_size,
@@ -1753,6 +1986,8 @@ absl::StatusOr<std::vector<std::string>> RocksEventLog::InclusionProof(uint64_t 
 }
 
 absl::StatusOr<std::vector<std::string>> RocksEventLog::ConsistencyProof(uint64_t old_size, uint64_t new_size) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   RETURN_IF_ERROR(CheckTreeSize("new_size", new_size));
   if (old_size > new_size) {
     return absl::InvalidArgumentError(absl::StrCat("old_size: ", old_size, " is above new_size ", new_size));
@@ -1763,6 +1998,8 @@ absl::StatusOr<std::vector<std::string>> RocksEventLog::ConsistencyProof(uint64_
 
 absl::StatusOr<VerifyReport> RocksEventLog::Verify(uint64_t from_position,
                                                    uint64_t to_position) {
+  absl::ReaderMutexLock db_lock(&db_mu_);
+  RETURN_IF_ERROR(DbAvailable());
   const Head head = GetHead();
   VerifyReport report;
   report.from_position = from_position == 0 ? 1 : from_position;

@@ -65,6 +65,15 @@ class ClosableEventLog : public EventLog {
   // subscriptions. Reads keep working until the object is destroyed.
   // Idempotent. Subscriptions must be destroyed before the log.
   virtual void Close() = 0;
+
+  // After a failed write (WriteState::recoverable), reopens the database,
+  // which replays and checks its WAL, re-verifies the tail of the chain and
+  // the head witness, and accepts writes again if all of that holds. Reads
+  // wait while the database reopens. OK when the log accepts writes;
+  // FAILED_PRECONDITION when the refusal is not one a reopen can clear;
+  // UNAVAILABLE with the reason when the reopen failed (the cause is still
+  // there: the log stays readable and refusing). One call at a time.
+  virtual absl::Status ResumeWrites() = 0;
 };
 
 // Opens (or creates) the log. If the stored head disagrees with the log, or

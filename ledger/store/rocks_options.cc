@@ -29,6 +29,12 @@ rocksdb::DBOptions LedgerDbOptions() {
   // Never recycle WAL files: a recycled file's stale tail could be mistaken
   // for records by a tolerant recovery mode.
   options.recycle_log_file_num = 0;
+  // At open, write what the WAL replay recovered into synced table files
+  // (RocksDB's default, stated because recovery relies on it): after a write
+  // whose sync failed, the log reopens the database (rocks_event_log.cc,
+  // "Recovery"), and records of that write which reached the WAL file are
+  // made durable then, instead of resting on a WAL whose sync failed.
+  options.avoid_flush_during_recovery = false;
   // The log merges appends itself (group commit) and one committer thread
   // calls DB::Write, one synced batch at a time; RocksDB's own write pipeline
   // stays in its strictest, ordered mode, where a write is in the WAL (synced)
