@@ -64,6 +64,10 @@ ABSL_FLAG(int64_t, head_interval_ms, 1000,
 ABSL_FLAG(bool, sign_heads, true, "sign tree heads and seal submitted reports (issue #5)");
 ABSL_FLAG(int64_t, shutdown_grace_ms, 5000,
           "on SIGTERM, how long in-flight calls may take before they are cancelled");
+ABSL_FLAG(int64_t, write_retry_interval_ms, 5000,
+          "after a failed write (I/O error, full disk) the ledger refuses writes and stays "
+          "readable; this often it reopens the database, re-verifies it and resumes writes if "
+          "the cause is gone (0: never; a restart then resumes). docs/DURABILITY.md");
 
 namespace {
 
@@ -216,6 +220,14 @@ int main(int argc, char** argv) {
   server_options.attestation.signer = signer.get();
   server_options.attestation.publisher.witness_path = witness_path;
   server_options.attestation.publisher.interval = absl::Milliseconds(absl::GetFlag(FLAGS_head_interval_ms));
+  if (int64_t retry_ms = absl::GetFlag(FLAGS_write_retry_interval_ms); retry_ms > 0) {
+    ledger::ClosableEventLog* resumable = log->get();
+    server_options.write_recovery.resume = [resumable] { return resumable->ResumeWrites(); };
+    server_options.write_recovery.retry_interval = absl::Milliseconds(retry_ms);
+  } else if (retry_ms < 0) {
+    LEDGER_LOG_ERROR("write_retry_interval_ms: must be 0 (never) or a positive number of milliseconds");
+    return 1;
+  }
   auto server = ledger::services::LedgerServer::Start(log->get(), server_options);
   if (!server.ok()) {
     LEDGER_LOG_ERROR("%s", server.status().ToString());

@@ -87,7 +87,41 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
         absl::StrCat("listen: cannot listen on '", options.listen_address, "'"));
   }
   SetServing(server->server_->GetHealthCheckService(), true);
+  server->WatchWrites(log, options.write_recovery);
   return server;
+}
+
+// Keeps the kWritesHealthName entry in step with the log's write state and,
+// while a failed write keeps the log refusing, asks it to resume every
+// retry_interval. Transitions are logged once, not on every look.
+void LedgerServer::WatchWrites(EventLog* log, WriteRecoveryOptions options) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  const WriteState initial = log->GetWriteState();
+  health->SetServingStatus(kWritesHealthName, initial.writable);
+  write_watcher_ = std::thread([this, log, health, options = std::move(options), initial] {
+    bool writable = initial.writable;
+    absl::Time next_retry = absl::Now();
+    absl::MutexLock lock(&watch_mu_);
+    while (!watch_mu_.AwaitWithTimeout(absl::Condition(&watch_stopping_), options.check_interval)) {
+      WriteState state = log->GetWriteState();
+      if (state.writable != writable) {
+        writable = state.writable;
+        health->SetServingStatus(kWritesHealthName, writable);
+        if (writable) LEDGER_LOG_INFO("the ledger accepts writes again");
+        if (!writable) LEDGER_LOG_ERROR("the ledger refuses writes, reads go on: %s", state.refusal_reason);
+        next_retry = absl::Now() + options.retry_interval;
+      }
+      if (writable || !state.recoverable || !options.resume || absl::Now() < next_retry) continue;
+      next_retry = absl::Now() + options.retry_interval;
+      watch_mu_.Unlock();  // a reopen takes a while; Shutdown must not wait on the lock
+      absl::Status resumed = options.resume();
+      watch_mu_.Lock();
+      if (!resumed.ok()) {
+        LEDGER_LOG_WARN("writes not resumed (next try in %s): %s",
+                        absl::FormatDuration(options.retry_interval), resumed.ToString());
+      }
+    }
+  });
 }
 
 absl::Status LedgerServer::StartAttestation(EventLog* log, const AttestationOptions& options) {
@@ -109,6 +143,12 @@ void LedgerServer::Shutdown(absl::Duration grace) {
   if (shut_down_ || server_ == nullptr) return;
   shut_down_ = true;
   SetServing(server_->GetHealthCheckService(), false);
+  server_->GetHealthCheckService()->SetServingStatus(kWritesHealthName, false);
+  {
+    absl::MutexLock lock(&watch_mu_);
+    watch_stopping_ = true;
+  }
+  if (write_watcher_.joinable()) write_watcher_.join();
   service_->BeginShutdown();
   audit_service_->BeginShutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

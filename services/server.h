@@ -8,10 +8,14 @@
 #ifndef SERVICES_SERVER_H_
 #define SERVICES_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "ledger/attest/head_publisher.h"
@@ -43,6 +47,23 @@ struct TlsOptions {
   bool enabled() const { return !cert_chain.empty(); }
 };
 
+// What the server does while the log refuses writes after a failed write
+// (docs/DURABILITY.md): the health entry kWritesHealthName is NOT_SERVING,
+// the log says why once, and the log is asked to resume every
+// `retry_interval` (it reopens the database and re-verifies; see
+// ClosableEventLog::ResumeWrites) until it accepts writes again.
+struct WriteRecoveryOptions {
+  // Resumes writes (ledgerd: the log's ResumeWrites); empty: never retried.
+  std::function<absl::Status()> resume;
+  absl::Duration retry_interval = absl::Seconds(5);
+  // How often the write state is looked at.
+  absl::Duration check_interval = absl::Milliseconds(250);
+};
+
+// The health-checking entry that says whether the ledger accepts writes.
+// "" and the three services stay SERVING while reads are served.
+inline constexpr char kWritesHealthName[] = "ledger.writes";
+
 struct ServerOptions {
   // host:port; port 0 picks a free port (see LedgerServer::port()).
   std::string listen_address = "127.0.0.1:7070";
@@ -50,6 +71,7 @@ struct ServerOptions {
   AttestationOptions attestation;
   TlsOptions tls;
   AccessOptions access;
+  WriteRecoveryOptions write_recovery;
 };
 
 // Whether `listen_address` ("host:port") binds loopback only.
@@ -77,6 +99,7 @@ class LedgerServer {
  private:
   LedgerServer() = default;
   absl::Status StartAttestation(EventLog* log, const AttestationOptions& options);
+  void WatchWrites(EventLog* log, WriteRecoveryOptions options);
   std::string host_;
   int port_ = 0;
   std::unique_ptr<AccessControl> access_;
@@ -88,6 +111,11 @@ class LedgerServer {
   std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
+
+  // The write watcher (WatchWrites): stopped by Shutdown.
+  absl::Mutex watch_mu_;
+  bool watch_stopping_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread write_watcher_;
 };
 
 }  // namespace ledger::services

@@ -20,6 +20,7 @@
 #include "ledger/integrity/sha256.h"
 #include "ledger/projections/testing/reference_report.h"
 #include "ledger/store/rocks_event_log.h"
+#include "ledger/testing/fault_injection_fs.h"
 #include "ledger/testing/temp_dir.h"
 #include "sakip/v1/attestation.pb.h"
 
@@ -142,6 +143,40 @@ TEST_F(AttestTest, AHeadIsSignedRecordedInItsStreamAndWitnessedOutsideRocksDb) {
   ASSERT_THAT(witness.status(), IsOk());
   ASSERT_TRUE(witness->has_value());
   EXPECT_EQ(**witness, head->signed_head);
+}
+
+// A witness that cannot be replaced (here: its rename fails) stays the old
+// one, whole; the failure is reported, and the next head replaces it.
+TEST_F(AttestTest, AWitnessThatCannotBeReplacedStaysTheOldOneAndTheFailureIsReported) {
+  auto fs = std::make_shared<testing::FaultInjectionFileSystem>();
+  std::unique_ptr<DurableFileOps> ops = testing::DurableFileOpsOn(fs.get());
+  HeadPublisherOptions options;
+  options.witness_path = witness_path();
+  options.witness_file_ops = ops.get();
+  options.interval = absl::ZeroDuration();
+  options.clock = &clock_;
+  auto publisher = HeadPublisher::Start(log_.get(), signer_.get(), options);
+  ASSERT_TRUE(publisher.ok()) << publisher.status();
+  ASSERT_THAT(log_->Append(OneEvent("s/1", "e1")).status(), IsOk());
+  auto first = (*publisher)->PublishNow();
+  ASSERT_THAT(first.status(), IsOk());
+
+  ASSERT_THAT(log_->Append(OneEvent("s/1", "e2")).status(), IsOk());
+  fs->FailNext({testing::FileOperation::kRename, "head.witness", 0, 1, false});
+  auto failed = (*publisher)->PublishNow();
+  EXPECT_THAT(failed.status(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("rename")));
+  EXPECT_THAT(failed.status(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(witness_path())));
+  auto witness = ReadHeadWitness(witness_path());
+  ASSERT_THAT(witness.status(), IsOk());
+  ASSERT_TRUE(witness->has_value());
+  EXPECT_EQ((*witness)->head.tree_size, first->signed_head.head.tree_size);
+
+  auto next = (*publisher)->PublishNow();
+  ASSERT_THAT(next.status(), IsOk());
+  witness = ReadHeadWitness(witness_path());
+  ASSERT_THAT(witness.status(), IsOk());
+  EXPECT_EQ((*witness)->head.tree_size, next->signed_head.head.tree_size);
+  EXPECT_GT(next->signed_head.head.tree_size, first->signed_head.head.tree_size);
 }
 
 TEST_F(AttestTest, ALogThatDidNotGrowGetsNoNewHeadAndAGrownOneDoes) {

@@ -101,7 +101,10 @@ absl::StatusOr<PublishedHead> HeadPublisher::PublishNow(bool from_request) {
 absl::StatusOr<PublishedHead> HeadPublisher::SignAndRecord() {
   const Head head = log_->GetHead();
   absl::StatusOr<PublishedHead> latest = Latest();
-  if (latest.ok() && !NeedsNewHead(*latest, head.position, signer_->key_id())) return latest;
+  if (latest.ok() && !NeedsNewHead(*latest, head.position, signer_->key_id())) {
+    RETURN_IF_ERROR(Witness(*latest));
+    return latest;
+  }
   if (WriteState state = log_->GetWriteState(); !state.writable) {
     if (latest.ok()) return latest;
     return absl::FailedPreconditionError(
@@ -134,15 +137,26 @@ absl::StatusOr<PublishedHead> HeadPublisher::SignAndRecord() {
     absl::MutexLock lock(&mu_);
     latest_ = published;
   }
-  if (!options_.witness_path.empty()) {
-    if (absl::Status status = WriteHeadWitness(options_.witness_path, published.signed_head,
-                                                    options_.witness_file_ops); !status.ok()) {
-      return absl::InternalError(absl::StrCat("tree head of size ", tree_head.tree_size,
-                                              " recorded, but the head witness ", options_.witness_path,
-                                              " could not be written: ", status.message()));
-    }
-  }
+  latest_witnessed_ = false;
+  RETURN_IF_ERROR(Witness(published));
   return published;
+}
+
+// Writes the witness of `published` unless it holds it already. On failure
+// the old witness stays (WriteFileDurably replaces it whole or not at all):
+// it lags the log, which the open-time check accepts, and the next
+// publication tries again.
+absl::Status HeadPublisher::Witness(const PublishedHead& published) {
+  if (options_.witness_path.empty() || latest_witnessed_) return absl::OkStatus();
+  if (absl::Status status = WriteHeadWitness(options_.witness_path, published.signed_head,
+                                             options_.witness_file_ops);
+      !status.ok()) {
+    return absl::UnavailableError(absl::StrCat("tree head of size ", published.signed_head.head.tree_size,
+                                               " recorded, but the head witness ", options_.witness_path,
+                                               " could not be written: ", status.message()));
+  }
+  latest_witnessed_ = true;
+  return absl::OkStatus();
 }
 
 void HeadPublisher::Loop() {

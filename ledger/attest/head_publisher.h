@@ -85,6 +85,7 @@ class HeadPublisher {
   HeadPublisher(EventLog* log, const HeadSigner* signer, HeadPublisherOptions options)
       : log_(log), signer_(signer), options_(std::move(options)) {}
   absl::Status LoadLatest();
+  absl::Status Witness(const PublishedHead& published) ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
   absl::StatusOr<PublishedHead> SignAndRecord() ABSL_EXCLUSIVE_LOCKS_REQUIRED(publish_mu_);
   void Loop();
 
@@ -95,6 +96,9 @@ class HeadPublisher {
   absl::Mutex publish_mu_;  // serializes signing and recording
   absl::Time last_requested_sign_ ABSL_GUARDED_BY(publish_mu_) = absl::InfinitePast();
   uint64_t head_stream_version_ ABSL_GUARDED_BY(publish_mu_) = 0;
+  // Whether the witness file holds latest_ (false after a failed witness
+  // write, and at start: the next publication writes it again).
+  bool latest_witnessed_ ABSL_GUARDED_BY(publish_mu_) = false;
 
   absl::Mutex mu_;
   std::optional<PublishedHead> latest_ ABSL_GUARDED_BY(mu_);

@@ -223,6 +223,27 @@ TEST_F(FaultTest, ConcurrentAppendersAcrossAFailedSync) {
   ExpectVerifies();
 }
 
+// RocksDB renames files when it opens (its CURRENT and OPTIONS files): a
+// rename that fails fails the open with the reason, writes nothing half, and
+// the next open succeeds with every event.
+TEST_F(FaultTest, ARenameFailingAtOpenFailsTheOpenAndTheNextOpenSucceeds) {
+  for (int i = 0; i < 10; ++i) ASSERT_THAT(Append(absl::StrCat("e", i)).status(), IsOk());
+  log_.reset();
+  fs_->FailNext({FileOperation::kRename, "", 0, -1, false});
+  RocksEventLogOptions options;
+  options.data_dir = dir_.Sub("ledger");
+  options.env = env_.get();
+  auto failed = OpenRocksEventLog(options);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_THAT(failed.status().message(), HasSubstr("injected I/O error"));
+  EXPECT_GT(fs_->faults_fired(), 0);
+  fs_->ClearFaults();
+  Open();
+  EXPECT_EQ(log_->GetHead().position, 10u);
+  EXPECT_TRUE(log_->GetWriteState().writable);
+  ExpectVerifies();
+}
+
 // A WAL with one byte flipped in the middle is refused at open, naming the
 // corruption, rather than truncated at the damaged record (which would drop
 // every acknowledged append after it).

@@ -9,6 +9,7 @@ absl::Status InProcessLedger::Start(const std::string& actor, absl::Duration sub
                                     bool sign_heads) {
   RocksEventLogOptions options;
   options.data_dir = dir_.Sub("ledger");
+  options.env = env_;
   if (sign_heads) {
     ASSIGN_OR_RETURN(signer_, HeadSigner::LoadOrCreate(dir_.Sub("signing.key")));
     options.head_witness_path = dir_.Sub("head.witness");
@@ -21,6 +22,12 @@ absl::Status InProcessLedger::Start(const std::string& actor, absl::Duration sub
   server_options.attestation.signer = signer_.get();
   server_options.attestation.publisher.witness_path = options.head_witness_path;
   server_options.attestation.publisher.interval = absl::ZeroDuration();
+  if (write_retry_interval_ > absl::ZeroDuration()) {
+    ClosableEventLog* log = log_.get();
+    server_options.write_recovery.resume = [log] { return log->ResumeWrites(); };
+    server_options.write_recovery.retry_interval = write_retry_interval_;
+    server_options.write_recovery.check_interval = absl::Milliseconds(20);
+  }
   ASSIGN_OR_RETURN(server_, services::LedgerServer::Start(log_.get(), server_options));
   channel_ = InsecureChannel(server_->address());
   return absl::OkStatus();

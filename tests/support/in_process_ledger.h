@@ -43,6 +43,12 @@ class InProcessLedger {
   // Shuts the server down (2 s of grace), then closes the log. Idempotent.
   void Stop();
 
+  // Before Start: the RocksDB environment of the log (a fault-injecting
+  // file system), and whether the server resumes writes after a failed one
+  // (the log's ResumeWrites every `retry_interval`, as ledgerd does).
+  void set_env(rocksdb::Env* env) { env_ = env; }
+  void set_write_retry_interval(absl::Duration retry_interval) { write_retry_interval_ = retry_interval; }
+
   ClosableEventLog* log() const { return log_.get(); }
   const HeadSigner* signer() const { return signer_.get(); }
   services::LedgerServer* server() const { return server_.get(); }
@@ -50,6 +56,8 @@ class InProcessLedger {
 
  private:
   TempDir dir_;
+  rocksdb::Env* env_ = nullptr;
+  absl::Duration write_retry_interval_ = absl::ZeroDuration();
   std::unique_ptr<HeadSigner> signer_;
   std::unique_ptr<ClosableEventLog> log_;
   std::unique_ptr<services::LedgerServer> server_;
