@@ -62,6 +62,7 @@
 #include "ledger/util/status_macros.h"
 #include "ledger/util/strings.h"
 #include "rocksdb/db.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace ledger {
@@ -278,6 +279,7 @@ class RocksEventLog final : public ClosableEventLog {
   absl::StatusOr<std::vector<std::string>> InclusionProof(uint64_t position, uint64_t tree_size) override;
   absl::StatusOr<std::vector<std::string>> ConsistencyProof(uint64_t old_size, uint64_t new_size) override;
   void Close() override;
+  absl::Status CreateCheckpoint(const std::string& checkpoint_dir) override;
 
   // For subscriptions.
   absl::StatusOr<uint64_t> WaitForPosition(uint64_t position, absl::Time deadline,
@@ -1918,6 +1920,22 @@ absl::StatusOr<std::vector<RecordedEvent>> LogSubscription::Next(size_t max_even
   }
   next_position_.store(next + events.size());
   return events;
+}
+
+// ---------------------------------------------------------------------------
+// Checkpoints (for online backups, ledger/store/backup.h).
+
+// RocksDB flushes every family together first (atomic_flush), then links the
+// SST files and copies the WAL up to its current end: one consistent point
+// that holds every synced write, so every acknowledged append. The committer
+// keeps writing meanwhile; each write batch is in the checkpoint whole or not
+// at all.
+absl::Status RocksEventLog::CreateCheckpoint(const std::string& checkpoint_dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "starting a checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(checkpoint_dir, /*log_size_for_flush=*/0),
+                   absl::StrCat("writing a checkpoint of the ledger into '", checkpoint_dir, "'"));
 }
 
 }  // namespace ledger

@@ -65,6 +65,15 @@ class ClosableEventLog : public EventLog {
   // subscriptions. Reads keep working until the object is destroyed.
   // Idempotent. Subscriptions must be destroyed before the log.
   virtual void Close() = 0;
+
+  // Writes a RocksDB checkpoint of the log into `checkpoint_dir` (which must
+  // not exist): every column family at one point that holds every append
+  // acknowledged before the call, each append whole. For online backups
+  // (ledger/store/backup.h); appends go on meanwhile. FailedPrecondition
+  // for a log that is not on RocksDB.
+  virtual absl::Status CreateCheckpoint(const std::string& checkpoint_dir) {
+    return absl::FailedPreconditionError("this event log cannot be checkpointed");
+  }
 };
 
 // Opens (or creates) the log. If the stored head disagrees with the log, or
