@@ -44,6 +44,7 @@
 #include "ledger/store/backup.h"
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/util/log.h"
+#include "ledger/util/status_macros.h"
 #include "services/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
@@ -208,8 +209,12 @@ absl::StatusOr<std::string> RestorePublicKey(const std::string& data_dir) {
 }
 
 // After an allowed rollback: the old witness is kept (renamed, never
-// deleted), and the restored log's own latest head becomes the witness.
-absl::Status ReplaceWitness(const std::string& witness_path, const ledger::attest::RestoreCheckResult& checked) {
+// deleted). When no witness is left, the restored log's own latest head (its
+// signature verified) becomes the witness. Returns what happened, for the
+// summary.
+absl::StatusOr<std::string> ReplaceWitness(const std::string& witness_path,
+                                           const ledger::attest::RestoreCheckResult& checked) {
+  std::string what = "kept: the restored log extends it";
   if (checked.witness_rolled_back) {
     const std::string kept = absl::StrCat(
         witness_path, ".rolled-back-", absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()));
@@ -217,23 +222,27 @@ absl::Status ReplaceWitness(const std::string& witness_path, const ledger::attes
       return absl::UnavailableError(absl::StrCat("cannot rename ", witness_path, " to ", kept));
     }
     LEDGER_LOG_ERROR("ROLLBACK: the previous head witness is kept as %s", kept);
+    what = absl::StrCat("ROLLED BACK: the previous one is kept as ", kept);
+  } else if (!std::ifstream(witness_path)) {
+    what = "none";
   }
-  // Only a head whose signature was verified becomes the witness.
   if (!absl::GetFlag(FLAGS_sign_heads) || !checked.latest_signed_head.has_value() || std::ifstream(witness_path)) {
-    return absl::OkStatus();
+    return what;
   }
-  return ledger::WriteHeadWitness(witness_path, *checked.latest_signed_head);
+  RETURN_IF_ERROR(ledger::WriteHeadWitness(witness_path, *checked.latest_signed_head));
+  return absl::StrCat(what, "; now the restored log's latest signed head (tree size ",
+                      checked.latest_signed_head->head.tree_size, ")");
 }
 
 void PrintRestoreSummary(const ledger::RestoreResult& result, const ledger::attest::RestoreCheckResult& checked,
-                         const std::string& data_dir, const std::string& witness_path) {
+                         const std::string& data_dir, const std::string& witness_path, const std::string& witness) {
   const ledger::BackupManifest& manifest = result.verification.backup.manifest;
   std::printf("restored backup %u (taken %s) from %s into %s\n", result.verification.backup.backup_id,
               Utc(manifest.created_at_micros).c_str(), absl::GetFlag(FLAGS_restore_from).c_str(), data_dir.c_str());
   std::printf("  head: position %llu, hash %s, recorded %s\n",
               static_cast<unsigned long long>(result.head.position), ledger::HexEncode(result.head.hash).c_str(),
               Utc(absl::ToUnixMicros(result.head.recorded_at)).c_str());
-  std::printf("  verified: checksums of %u files; %llu events, hash chain and Merkle tree; the manifest's head\n",
+  std::printf("  verified: checksums of %u files; %llu events, hash chain and Merkle tree; head as in the backup's manifest\n",
               result.verification.backup.file_count,
               static_cast<unsigned long long>(result.verification.verified_events));
   if (checked.latest_signed_head.has_value()) {
@@ -248,7 +257,7 @@ void PrintRestoreSummary(const ledger::RestoreResult& result, const ledger::atte
   for (const std::string& rollback : checked.rollbacks) {
     std::printf("  ROLLBACK (allowed by --allow_rollback): %s\n", rollback.c_str());
   }
-  std::printf("  head witness: %s\n", witness_path.c_str());
+  std::printf("  head witness %s: %s\n", witness_path.c_str(), witness.c_str());
   std::printf("start the server normally: ledgerd --data_dir=%s\n", data_dir.c_str());
 }
 
@@ -286,11 +295,13 @@ int RunRestore(const std::string& data_dir, const std::string& witness_path) {
   for (const std::string& rollback : checked.rollbacks) {
     LEDGER_LOG_ERROR("ROLLBACK allowed by --allow_rollback: %s", rollback);
   }
-  if (absl::Status status = ReplaceWitness(witness_path, checked); !status.ok()) {
-    LEDGER_LOG_ERROR("restored into %s, but the head witness was not updated: %s", data_dir, status.ToString());
+  absl::StatusOr<std::string> witness = ReplaceWitness(witness_path, checked);
+  if (!witness.ok()) {
+    LEDGER_LOG_ERROR("restored into %s, but the head witness was not updated: %s", data_dir,
+                     witness.status().ToString());
     return 1;
   }
-  PrintRestoreSummary(*result, checked, data_dir, witness_path);
+  PrintRestoreSummary(*result, checked, data_dir, witness_path, *witness);
   return 0;
 }
 
