@@ -10,6 +10,19 @@
 // On SIGTERM or SIGINT: stop accepting calls, end subscriptions, let in-flight
 // appends finish (they are acknowledged only once synced), commit everything
 // queued, close RocksDB. Nothing acknowledged is lost.
+//
+// Backups (docs/BACKUP.md): with --backup_dir, admins take online backups
+// over gRPC (ledger.v1.AdminService, `ledgerctl backup`). Restoring is a mode
+// of its own that serves nothing and exits with a summary:
+//
+//   ledgerd --restore_from=BACKUP_DIR [--backup_id=N] --data_dir=EMPTY_OR_MISSING
+//           [--signing_key=...] [--head_witness=...] [--published_head=FILE] [--allow_rollback]
+//
+// It restores into a temporary sibling, verifies the whole chain and Merkle
+// tree, the latest signed head with the server's key, and that the restored
+// log does not roll back the head witness (or --published_head) unless
+// --allow_rollback; only then renames it into place. Then start ledgerd
+// normally on the data directory.
 #include <signal.h>
 
 #include <cstdio>
@@ -23,10 +36,15 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "ledger/attest/restore_check.h"
+#include "ledger/integrity/head_witness.h"
 #include "ledger/integrity/sha256.h"
 #include "ledger/integrity/tree_head.h"
+#include "ledger/store/backup.h"
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/util/log.h"
+#include "ledger/util/status_macros.h"
 #include "services/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
@@ -68,6 +86,20 @@ ABSL_FLAG(int64_t, write_retry_interval_ms, 5000,
           "after a failed write (I/O error, full disk) the ledger refuses writes and stays "
           "readable; this often it reopens the database, re-verifies it and resumes writes if "
           "the cause is gone (0: never; a restart then resumes). docs/DURABILITY.md");
+ABSL_FLAG(std::string, backup_dir, "",
+          "directory of online backups (ledger.v1.AdminService, `ledgerctl backup`); backups are "
+          "written only here. Keep it outside the data directory, ideally on other storage. Empty: "
+          "backups are off");
+ABSL_FLAG(std::string, restore_from, "",
+          "restore mode: restore the backup directory given here into --data_dir (which must be "
+          "empty or missing), verify it, and exit; serves nothing (docs/BACKUP.md)");
+ABSL_FLAG(uint32_t, backup_id, 0, "with --restore_from: the backup to restore (0: the latest)");
+ABSL_FLAG(bool, allow_rollback, false,
+          "with --restore_from: restore even if the backup is shorter than, or forks from, the "
+          "head witness or --published_head (the old witness is kept aside, renamed)");
+ABSL_FLAG(std::string, published_head, "",
+          "with --restore_from: a signed head the operator published (witness file format, e.g. an "
+          "inspector's trusted head); the restored log must extend it unless --allow_rollback");
 
 namespace {
 
@@ -160,6 +192,123 @@ absl::Status SecurityFromFlags(const std::string& data_dir, ledger::services::Se
   return absl::OkStatus();
 }
 
+std::string Utc(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(micros), absl::UTCTimeZone());
+}
+
+// The server's public key for a restore: the signing key must exist (a
+// restore never creates a key).
+absl::StatusOr<std::string> RestorePublicKey(const std::string& data_dir) {
+  if (!absl::GetFlag(FLAGS_sign_heads)) return std::string();
+  const std::string key_path = OrDefault(absl::GetFlag(FLAGS_signing_key), data_dir, ".signing-key");
+  if (!std::ifstream(key_path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "signing_key: ", key_path, " does not exist: a restore verifies the backup's signed tree heads "
+        "with the server's key; give --signing_key=FILE (or --sign_heads=false for a ledger that never "
+        "signed heads)"));
+  }
+  absl::StatusOr<std::unique_ptr<ledger::HeadSigner>> signer = ledger::HeadSigner::LoadOrCreate(key_path);
+  if (!signer.ok()) return signer.status();
+  return (*signer)->public_key();
+}
+
+// After an allowed rollback: the old witness is kept (renamed, never
+// deleted). When no witness is left, the restored log's own latest head (its
+// signature verified) becomes the witness. Returns what happened, for the
+// summary.
+absl::StatusOr<std::string> ReplaceWitness(const std::string& witness_path,
+                                           const ledger::attest::RestoreCheckResult& checked) {
+  std::string what = "kept: the restored log extends it";
+  if (checked.witness_rolled_back) {
+    const std::string kept = absl::StrCat(
+        witness_path, ".rolled-back-", absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()));
+    if (std::rename(witness_path.c_str(), kept.c_str()) != 0) {
+      return absl::UnavailableError(absl::StrCat("cannot rename ", witness_path, " to ", kept));
+    }
+    LEDGER_LOG_ERROR("ROLLBACK: the previous head witness is kept as %s", kept);
+    what = absl::StrCat("ROLLED BACK: the previous one is kept as ", kept);
+  } else if (!std::ifstream(witness_path)) {
+    what = "none";
+  }
+  if (!absl::GetFlag(FLAGS_sign_heads) || !checked.latest_signed_head.has_value() || std::ifstream(witness_path)) {
+    return what;
+  }
+  RETURN_IF_ERROR(ledger::WriteHeadWitness(witness_path, *checked.latest_signed_head));
+  return absl::StrCat(what, "; now the restored log's latest signed head (tree size ",
+                      checked.latest_signed_head->head.tree_size, ")");
+}
+
+void PrintRestoreSummary(const ledger::RestoreResult& result, const ledger::attest::RestoreCheckResult& checked,
+                         const std::string& data_dir, const std::string& witness_path, const std::string& witness) {
+  const ledger::BackupManifest& manifest = result.verification.backup.manifest;
+  std::printf("restored backup %u (taken %s) from %s into %s\n", result.verification.backup.backup_id,
+              Utc(manifest.created_at_micros).c_str(), absl::GetFlag(FLAGS_restore_from).c_str(), data_dir.c_str());
+  std::printf("  head: position %llu, hash %s, recorded %s\n",
+              static_cast<unsigned long long>(result.head.position), ledger::HexEncode(result.head.hash).c_str(),
+              Utc(absl::ToUnixMicros(result.head.recorded_at)).c_str());
+  std::printf("  verified: checksums of %u files; %llu events, hash chain and Merkle tree; head as in the backup's manifest\n",
+              result.verification.backup.file_count,
+              static_cast<unsigned long long>(result.verification.verified_events));
+  if (checked.latest_signed_head.has_value()) {
+    std::printf("  latest signed head in the log: tree size %llu, signed %s, key %s%s\n",
+                static_cast<unsigned long long>(checked.latest_signed_head->head.tree_size),
+                Utc(checked.latest_signed_head->head.timestamp_micros).c_str(),
+                checked.latest_signed_head->key_id.c_str(),
+                absl::GetFlag(FLAGS_sign_heads) ? " (signature verified)" : " (not verified: --sign_heads=false)");
+  } else {
+    std::printf("  latest signed head in the log: none\n");
+  }
+  for (const std::string& rollback : checked.rollbacks) {
+    std::printf("  ROLLBACK (allowed by --allow_rollback): %s\n", rollback.c_str());
+  }
+  std::printf("  head witness %s: %s\n", witness_path.c_str(), witness.c_str());
+  std::printf("start the server normally: ledgerd --data_dir=%s\n", data_dir.c_str());
+}
+
+// `ledgerd --restore_from`: restores, checks, prints a summary; the exit code.
+int RunRestore(const std::string& data_dir, const std::string& witness_path) {
+  absl::StatusOr<std::string> public_key = RestorePublicKey(data_dir);
+  if (!public_key.ok()) {
+    LEDGER_LOG_ERROR("restore refused: %s", public_key.status().ToString());
+    return 1;
+  }
+  ledger::attest::RestoreCheckOptions check;
+  check.public_key = *public_key;
+  check.witness_path = witness_path;
+  check.published_head_path = absl::GetFlag(FLAGS_published_head);
+  check.allow_rollback = absl::GetFlag(FLAGS_allow_rollback);
+  ledger::attest::RestoreCheckResult checked;
+  ledger::RestoreBackupOptions options;
+  options.backup_dir = absl::GetFlag(FLAGS_restore_from);
+  options.backup_id = absl::GetFlag(FLAGS_backup_id);
+  options.data_dir = data_dir;
+  options.check = [&](ledger::EventLog& restored) {
+    absl::StatusOr<ledger::attest::RestoreCheckResult> result = ledger::attest::CheckRestoredLog(restored, check);
+    if (!result.ok()) return result.status();
+    checked = *std::move(result);
+    return absl::OkStatus();
+  };
+  LEDGER_LOG_INFO("restoring %s from %s into %s", options.backup_id == 0 ? std::string("the latest backup")
+                                                      : absl::StrCat("backup ", options.backup_id),
+                  options.backup_dir, data_dir);
+  absl::StatusOr<ledger::RestoreResult> result = ledger::RestoreBackup(options);
+  if (!result.ok()) {
+    LEDGER_LOG_ERROR("restore refused: %s", result.status().ToString());
+    return 1;
+  }
+  for (const std::string& rollback : checked.rollbacks) {
+    LEDGER_LOG_ERROR("ROLLBACK allowed by --allow_rollback: %s", rollback);
+  }
+  absl::StatusOr<std::string> witness = ReplaceWitness(witness_path, checked);
+  if (!witness.ok()) {
+    LEDGER_LOG_ERROR("restored into %s, but the head witness was not updated: %s", data_dir,
+                     witness.status().ToString());
+    return 1;
+  }
+  PrintRestoreSummary(*result, checked, data_dir, witness_path, *witness);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -181,6 +330,7 @@ int main(int argc, char** argv) {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   const bool sign_heads = absl::GetFlag(FLAGS_sign_heads);
   const std::string witness_path = OrDefault(absl::GetFlag(FLAGS_head_witness), data_dir, ".head-witness");
+  if (!absl::GetFlag(FLAGS_restore_from).empty()) return RunRestore(data_dir, witness_path);
   std::unique_ptr<ledger::HeadSigner> signer;
   if (sign_heads) {
     const std::string key_path = OrDefault(absl::GetFlag(FLAGS_signing_key), data_dir, ".signing-key");
@@ -228,6 +378,8 @@ int main(int argc, char** argv) {
     LEDGER_LOG_ERROR("write_retry_interval_ms: must be 0 (never) or a positive number of milliseconds");
     return 1;
   }
+  server_options.admin.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  server_options.admin.staging_dir = OrDefault("", data_dir, ".backup-staging");
   auto server = ledger::services::LedgerServer::Start(log->get(), server_options);
   if (!server.ok()) {
     LEDGER_LOG_ERROR("%s", server.status().ToString());

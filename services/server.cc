@@ -14,6 +14,7 @@ namespace ledger::services {
 inline constexpr char kLedgerServiceName[] = "ledger.v1.LedgerService";
 inline constexpr char kReportServiceName[] = "sakip.v1.ReportService";
 inline constexpr char kAuditServiceName[] = "sakip.v1.AuditService";
+inline constexpr char kAdminServiceName[] = "ledger.v1.AdminService";
 
 namespace {
 
@@ -22,6 +23,7 @@ void SetServing(grpc::HealthCheckServiceInterface* health, bool serving) {
   health->SetServingStatus(kLedgerServiceName, serving);
   health->SetServingStatus(kReportServiceName, serving);
   health->SetServingStatus(kAuditServiceName, serving);
+  health->SetServingStatus(kAdminServiceName, serving);
 }
 
 std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsOptions& tls) {
@@ -70,6 +72,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
                                     server->sealer_.get()};
   server->audit_service_ = std::make_unique<AuditServiceImpl>(attestation, server->access_.get(),
                                                               options.service.subscription_poll);
+  server->admin_service_ = std::make_unique<AdminServiceImpl>(dynamic_cast<ClosableEventLog*>(log),
+                                                              options.admin, server->access_.get());
   size_t colon = options.listen_address.rfind(':');
   server->host_ = colon == std::string::npos ? options.listen_address
                                              : options.listen_address.substr(0, colon);
@@ -80,6 +84,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->report_service_.get());
   builder.RegisterService(server->audit_service_.get());
+  builder.RegisterService(server->admin_service_.get());
   ApplyServerLimits(&builder);
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {

@@ -2,7 +2,9 @@
 // ReportService (over a SakipLedger the server owns, on the same log), the
 // AuditService, health checking and reflection; with a signer, also the head
 // publisher and the report sealer (ledger/attest) that the AuditService's
-// signed heads and auditor bundles come from. Used by ledgerd and by tests (port 0 picks a free port).
+// signed heads and auditor bundles come from; the AdminService (online
+// backups, when a backup directory is given). Used by ledgerd and by tests
+// (port 0 picks a free port).
 //
 // Thread-safety: Start, then Shutdown once from any thread; port() anytime.
 #ifndef SERVICES_SERVER_H_
@@ -24,6 +26,7 @@
 #include "ledger/sakip/sakip_ledger.h"
 #include "ledger/store/event_log.h"
 #include "services/access.h"
+#include "services/admin_service.h"
 #include "services/audit_service.h"
 #include "services/ledger_service.h"
 #include "services/report_service.h"
@@ -72,6 +75,9 @@ struct ServerOptions {
   TlsOptions tls;
   AccessOptions access;
   WriteRecoveryOptions write_recovery;
+  // Backups (AdminService); off without a backup directory. Backups need the
+  // log to be a ClosableEventLog (the RocksDB log).
+  AdminOptions admin;
 };
 
 // Whether `listen_address` ("host:port") binds loopback only.
@@ -109,6 +115,7 @@ class LedgerServer {
   std::unique_ptr<attest::ReportSealer> sealer_;
   std::unique_ptr<ReportServiceImpl> report_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 

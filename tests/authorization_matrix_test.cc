@@ -34,6 +34,7 @@
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/testing/temp_dir.h"
 #include "ledger/util/strings.h"
+#include "ledger/v1/admin.grpc.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "sakip/v1/audit_service.grpc.pb.h"
 #include "sakip/v1/report_service.grpc.pb.h"
@@ -184,6 +185,8 @@ AuthorizationMatrixTest::Suite::Suite() {
   options.access.principals_path = principals_path;
   options.access.denied_log_path = dir.path() + "/denied.jsonl";
   options.service.subscription_poll = absl::Milliseconds(50);
+  options.admin.backup_dir = dir.Sub("backups");
+  options.admin.staging_dir = dir.Sub("ledger.backup-staging");
   auto started = services::LedgerServer::Start(log.get(), options);
   if (!started.ok()) {
     ADD_FAILURE() << started.status();
@@ -505,6 +508,24 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                     sakip::v1::ListDeniedAttemptsResponse response;
                     return audit(channel)->ListDeniedAttempts(context, request, &response);
                   }});
+
+  // ledger.v1.AdminService: backups of the whole ledger.
+  auto admin = [](const Channel& channel) { return v1::AdminService::NewStub(channel); };
+  rows.push_back({"/ledger.v1.AdminService/CreateBackup", "", {R::kAdmin}, Reach::kEveryUnit,
+                  [=](auto* context, const Channel& channel, const std::string&, const Principal&) {
+                    v1::CreateBackupResponse response;
+                    return admin(channel)->CreateBackup(context, {}, &response);
+                  }});
+  rows.push_back({"/ledger.v1.AdminService/ListBackups", "", {R::kAdmin}, Reach::kEveryUnit,
+                  [=](auto* context, const Channel& channel, const std::string&, const Principal&) {
+                    v1::ListBackupsResponse response;
+                    return admin(channel)->ListBackups(context, {}, &response);
+                  }});
+  rows.push_back({"/ledger.v1.AdminService/VerifyBackup", "", {R::kAdmin}, Reach::kEveryUnit,
+                  [=](auto* context, const Channel& channel, const std::string&, const Principal&) {
+                    v1::VerifyBackupResponse response;
+                    return admin(channel)->VerifyBackup(context, {}, &response);
+                  }});
   return rows;
 }
 
@@ -524,7 +545,8 @@ TEST_F(AuthorizationMatrixTest, EveryServiceMethodHasARow) {
   for (const Row& row : Rows()) covered.insert(row.method);
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   int methods = 0;
-  for (const char* service : {"ledger.v1.LedgerService", "sakip.v1.ReportService", "sakip.v1.AuditService"}) {
+  for (const char* service :
+       {"ledger.v1.LedgerService", "sakip.v1.ReportService", "sakip.v1.AuditService", "ledger.v1.AdminService"}) {
     const google::protobuf::ServiceDescriptor* descriptor = pool->FindServiceByName(service);
     ASSERT_NE(descriptor, nullptr) << service;
     for (int i = 0; i < descriptor->method_count(); ++i) {
@@ -533,7 +555,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceMethodHasARow) {
       ++methods;
     }
   }
-  EXPECT_EQ(methods, 8 + 3 + 12);
+  EXPECT_EQ(methods, 8 + 3 + 12 + 3);
 }
 
 TEST_F(AuthorizationMatrixTest, EveryRoleAgainstEveryRpcInsideAndOutsideItsScope) {

@@ -36,6 +36,7 @@ Client::Client(const Connection& connection)
   stub_ = ledger::v1::LedgerService::NewStub(channel_);
   reports_ = sakip::v1::ReportService::NewStub(channel_);
   audit_ = sakip::v1::AuditService::NewStub(channel_);
+  admin_ = ledger::v1::AdminService::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> Client::UnaryContext() const {

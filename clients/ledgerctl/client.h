@@ -8,6 +8,7 @@
 #include <string>
 
 #include "grpcpp/grpcpp.h"
+#include "ledger/v1/admin.grpc.pb.h"
 #include "ledger/v1/ledger.grpc.pb.h"
 #include "sakip/v1/audit_service.grpc.pb.h"
 #include "sakip/v1/report_service.grpc.pb.h"
@@ -43,6 +44,7 @@ class Client {
   ledger::v1::LedgerService::Stub& stub() { return *stub_; }
   sakip::v1::ReportService::Stub& reports() { return *reports_; }
   sakip::v1::AuditService::Stub& audit() { return *audit_; }
+  ledger::v1::AdminService::Stub& admin() { return *admin_; }
   const std::string& server() const { return server_; }
 
   // A context whose deadline is now + --timeout-ms; for unary calls.
@@ -64,6 +66,7 @@ class Client {
   std::unique_ptr<ledger::v1::LedgerService::Stub> stub_;
   std::unique_ptr<sakip::v1::ReportService::Stub> reports_;
   std::unique_ptr<sakip::v1::AuditService::Stub> audit_;
+  std::unique_ptr<ledger::v1::AdminService::Stub> admin_;
 };
 
 // "ALREADY_EXISTS" for grpc::StatusCode::ALREADY_EXISTS, and so on.

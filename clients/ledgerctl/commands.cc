@@ -480,6 +480,34 @@ example:
   ledgerctl verify-bundle klakah-tw2.bundle --public_key ledger.pub
 )",
        {{"public_key"}, {"figures", false}}, 1, 1, RunVerifyBundle},
+      {"backup", "online backups on the server: create, list, verify",
+       R"(usage: ledgerctl backup create
+       ledgerctl backup list
+       ledgerctl backup verify [BACKUP_ID] [--deep]
+
+Online backups of the ledger (docs/BACKUP.md), written by ledgerd into its
+own --backup_dir (never a path you choose here), while appends go on. Needs
+the admin role with scope "*".
+
+  create   takes a backup; prints its id and what it holds: the head
+           position, hash and time, the Merkle root, files and size. It
+           holds every event acknowledged before the command ran.
+  list     every backup, oldest first (and any whose metadata is corrupt)
+  verify   checks a backup's files against their checksums (default: the
+           latest); exits 1 with DATA_LOSS naming the backup and the file
+           when one does not match
+  --deep   verify also restores the backup into a scratch directory on the
+           server and verifies the whole hash chain and Merkle tree there
+
+A backup of a large ledger takes a while: raise --timeout-ms (the call is not
+cancelled on the server when the client gives up). Restoring is done with the
+server stopped: ledgerd --restore_from=BACKUP_DIR --data_dir=NEW_DIR.
+
+examples:
+  ledgerctl --timeout-ms 600000 backup create
+  ledgerctl backup verify 3 --deep --json
+)",
+       {{"deep", false}}, 1, 2, RunBackup},
   };
   return commands;
 }

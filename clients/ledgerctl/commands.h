@@ -8,6 +8,7 @@
 //   commands_audit.cc  - history, explain, diff, late (sakip.v1.AuditService)
 //   commands_trust.cc  - public-key, signed-head, verify-event (signed tree heads)
 //   commands_bundle.cc - bundle, verify-bundle (the auditor bundle)
+//   commands_backup.cc - backup create|list|verify (ledger.v1.AdminService)
 #ifndef CLIENTS_LEDGERCTL_COMMANDS_H_
 #define CLIENTS_LEDGERCTL_COMMANDS_H_
 
@@ -56,6 +57,7 @@ int RunSignedHead(CommandContext& context);
 int RunVerifyEvent(CommandContext& context);
 int RunBundle(CommandContext& context);
 int RunVerifyBundle(CommandContext& context);
+int RunBackup(CommandContext& context);
 
 // The whole program: parses argv, runs the subcommand, prints errors as
 // "ledgerctl: <message>" and returns the exit code.

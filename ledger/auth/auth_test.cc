@@ -172,12 +172,12 @@ TEST(PolicyTest, Matrix) {
       {Role::kSystem, Action::kReadUnitEvents},  {Role::kInspector, Action::kReadWholeLog},
       {Role::kSystem, Action::kReadWholeLog},    {Role::kAdmin, Action::kReadWholeLog},
       {Role::kAdmin, Action::kAppendRaw},        {Role::kInspector, Action::kVerifyLog},
-      {Role::kAdmin, Action::kVerifyLog},
+      {Role::kAdmin, Action::kVerifyLog},        {Role::kAdmin, Action::kManageBackups},
   };
   const Action actions[] = {Action::kRecordPlan,   Action::kRecordOperation, Action::kSubmitReport,
                             Action::kDisposeReport, Action::kReadReport,     Action::kAudit,
                             Action::kReadUnitEvents, Action::kReadWholeLog,  Action::kAppendRaw,
-                            Action::kVerifyLog,    Action::kReadTreeState};
+                            Action::kVerifyLog,    Action::kReadTreeState,  Action::kManageBackups};
   int checked = 0;
   for (int r = 0; r < kRoleCount; ++r) {
     const Role role = static_cast<Role>(r);
@@ -196,13 +196,14 @@ TEST(PolicyTest, Matrix) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, kRoleCount * 11);
+  EXPECT_EQ(checked, kRoleCount * 12);
 }
 
 TEST(PolicyTest, CrossUnitActionsNeedEveryUnit) {
   Principal regency = Make({Role::kInspector, Role::kAdmin}, {"35.08"});
   EXPECT_THAT(Authorize(regency, Action::kReadWholeLog, "").message(), HasSubstr("needs the scope \"*\""));
   EXPECT_THAT(Authorize(regency, Action::kAppendRaw, "").message(), HasSubstr("needs the scope \"*\""));
+  EXPECT_THAT(Authorize(regency, Action::kManageBackups, "").message(), HasSubstr("needs the scope \"*\""));
   EXPECT_THAT(Authorize(regency, Action::kReadUnitEvents, "").message(), HasSubstr("name a unit"));
   EXPECT_TRUE(Authorize(regency, Action::kAudit, "35.08").ok());
   EXPECT_FALSE(Authorize(regency, Action::kAudit, "35").ok());

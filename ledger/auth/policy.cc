@@ -44,6 +44,7 @@ constexpr Rule kRules[] = {
     {Action::kVerifyLog, "verify the log", Bit(Role::kInspector) | Bit(Role::kAdmin),
      Reach::kAnyScope},
     {Action::kReadTreeState, "read tree heads and proofs", kEveryRole, Reach::kAnyScope},
+    {Action::kManageBackups, "create, list or verify backups", Bit(Role::kAdmin), Reach::kEveryUnit},
 };
 
 const Rule& RuleFor(Action action) {

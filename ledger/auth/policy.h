@@ -41,6 +41,9 @@ enum class Action {
   kVerifyLog,
   // Heads, signed heads, the public key, proofs: every authenticated principal.
   kReadTreeState,
+  // AdminService: create, list and verify backups of the whole ledger: admin
+  // with scope "*".
+  kManageBackups,
 };
 
 std::string_view ActionName(Action action);

@@ -74,6 +74,15 @@ class ClosableEventLog : public EventLog {
   // UNAVAILABLE with the reason when the reopen failed (the cause is still
   // there: the log stays readable and refusing). One call at a time.
   virtual absl::Status ResumeWrites() = 0;
+
+  // Writes a RocksDB checkpoint of the log into `checkpoint_dir` (which must
+  // not exist): every column family at one point that holds every append
+  // acknowledged before the call, each append whole. For online backups
+  // (ledger/store/backup.h); appends go on meanwhile. FailedPrecondition
+  // for a log that is not on RocksDB.
+  virtual absl::Status CreateCheckpoint(const std::string& checkpoint_dir) {
+    return absl::FailedPreconditionError("this event log cannot be checkpointed");
+  }
 };
 
 // Opens (or creates) the log. If the stored head disagrees with the log, or
