@@ -223,6 +223,56 @@ TEST_F(FaultTest, ConcurrentAppendersAcrossAFailedSync) {
   ExpectVerifies();
 }
 
+// A write whose sync failed may still have reached the WAL file; the reopen
+// that resumes writes then finds it and serves it (its retry is answered as
+// already recorded), and later appends chain on it. That is safe only if the
+// reopen made it durable (avoid_flush_during_recovery = false writes it to a
+// synced table file): a power cut right after must keep it and everything
+// acknowledged after it.
+TEST_F(FaultTest, AFailedWriteFoundByTheReopenIsDurableBeforeAnythingChainsOnIt) {
+  ASSERT_THAT(Append("e1").status(), IsOk());
+  fs_->FailNext({FileOperation::kSync, kWalSuffix, 0, 1, false});
+  EXPECT_THAT(Append("e2").status(), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_THAT(log_->ResumeWrites(), IsOk());
+  ASSERT_EQ(log_->GetHead().position, 2u) << "the failed write's record reached the WAL file";
+  auto retried = Append("e2");
+  ASSERT_THAT(retried.status(), IsOk());
+  EXPECT_TRUE(retried->already_recorded);
+  auto next = Append("e3");
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ(next->first_position, 3u);
+
+  fs_->CutPower();
+  log_.reset();
+  ASSERT_THAT(fs_->DropUnsyncedData().status(), IsOk());
+  fs_->RestorePower();
+  Open();
+  for (const auto& [id, position] : {std::pair<std::string, uint64_t>{"e1", 1}, {"e2", 2}, {"e3", 3}}) {
+    auto event = log_->GetEvent(id);
+    ASSERT_THAT(event.status(), IsOk()) << id;
+    EXPECT_EQ(event->envelope.position(), position);
+  }
+  ExpectVerifies();
+}
+
+// A power cut right after a failed sync: what was acknowledged before it is
+// there, the failed append is there whole or not at all.
+TEST_F(FaultTest, APowerCutAfterAFailedSyncLosesNothingAcknowledged) {
+  for (int i = 0; i < 50; ++i) ASSERT_THAT(Append(absl::StrCat("e", i)).status(), IsOk());
+  fs_->FailNext({FileOperation::kSync, kWalSuffix, 0, 1, false});
+  EXPECT_THAT(log_->Append(Request("s/1", {Event("f1"), Event("f2")})).status(),
+              StatusIs(absl::StatusCode::kUnavailable));
+  fs_->CutPower();
+  log_.reset();
+  ASSERT_THAT(fs_->DropUnsyncedData().status(), IsOk());
+  fs_->RestorePower();
+  Open();
+  EXPECT_TRUE(log_->GetWriteState().writable) << log_->GetWriteState().refusal_reason;
+  EXPECT_EQ(log_->GetHead().position, 50u) << "the failed append's bytes were never synced";
+  for (int i = 0; i < 50; ++i) EXPECT_THAT(log_->GetEvent(absl::StrCat("e", i)).status(), IsOk());
+  ExpectVerifies();
+}
+
 // RocksDB renames files when it opens (its CURRENT and OPTIONS files): a
 // rename that fails fails the open with the reason, writes nothing half, and
 // the next open succeeds with every event.

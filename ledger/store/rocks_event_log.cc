@@ -498,11 +498,16 @@ absl::Status RocksEventLog::OpenDbInstance(bool read_only) {
   rocksdb::DB* raw = nullptr;
   rocksdb::DBOptions db_options = LedgerDbOptions();
   if (options_.env != nullptr) db_options.env = options_.env;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = LedgerColumnFamilies();
+  if (options_.write_buffer_bytes > 0) {
+    for (rocksdb::ColumnFamilyDescriptor& family : families) {
+      family.options.write_buffer_size = options_.write_buffer_bytes;
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status status =
-      read_only ? rocksdb::DB::OpenForReadOnly(db_options, options_.data_dir, LedgerColumnFamilies(),
-                                               &handles, &raw)
-                : rocksdb::DB::Open(db_options, options_.data_dir, LedgerColumnFamilies(), &handles, &raw);
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, options_.data_dir, families, &handles, &raw)
+                : rocksdb::DB::Open(db_options, options_.data_dir, families, &handles, &raw);
   if (!status.ok()) {
     return FromRocks(status, absl::StrCat("opening the ledger at '", options_.data_dir, "'",
                                           read_only ? " read-only" : ""));

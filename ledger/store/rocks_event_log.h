@@ -54,6 +54,10 @@ struct RocksEventLogOptions {
   // default), so that a test can make a synced write block or fail, and a
   // benchmark can count synced writes.
   rocksdb::Env* env = nullptr;
+  // Tests only. The memtable size of every column family (0: the ledger's
+  // default): small ones make flushes and compactions, with their table
+  // files, manifest updates and renames, happen under a test's load.
+  size_t write_buffer_bytes = 0;
   // Tests only. Called on the writer thread each time it has staged a group
   // (positions assigned, not yet written), with the last staged position.
   std::function<void(uint64_t)> after_group_staged;
