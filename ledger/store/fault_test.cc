@@ -3,6 +3,7 @@
 // ResumeWrites brings it back once the cause is gone and the reopened log
 // verifies; a WAL damaged in the middle is refused at open.
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -325,6 +326,8 @@ TEST_F(FaultTest, AWalCorruptedInTheMiddleIsRefusedAtOpen) {
   auto reopened = OpenRocksEventLog(options);
   EXPECT_THAT(reopened.status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Corruption")));
   EXPECT_THAT(reopened.status().message(), HasSubstr(dir_.Sub("ledger")));
+  EXPECT_THAT(reopened.status().message(), HasSubstr("restore the latest backup"));
+  std::printf("refused: %s\n", std::string(reopened.status().message()).c_str());
 }
 
 }  // namespace

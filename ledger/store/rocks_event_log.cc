@@ -508,6 +508,16 @@ absl::Status RocksEventLog::OpenDbInstance(bool read_only) {
   rocksdb::Status status =
       read_only ? rocksdb::DB::OpenForReadOnly(db_options, options_.data_dir, families, &handles, &raw)
                 : rocksdb::DB::Open(db_options, options_.data_dir, families, &handles, &raw);
+  if (status.IsCorruption()) {
+    // RocksDB refuses a WAL damaged before its last record
+    // (kTolerateCorruptedTailRecords) and damaged table files or manifests.
+    return absl::DataLossError(absl::StrCat(
+        "opening the ledger at '", options_.data_dir, "': ", status.ToString(),
+        " (RocksDB's LOG file in that directory names the damaged file)"
+        "; the ledger does not open a damaged database rather than drop what follows the damage: "
+        "keep the data directory as it is, and restore the latest backup into a new one "
+        "(docs/DURABILITY.md)"));
+  }
   if (!status.ok()) {
     return FromRocks(status, absl::StrCat("opening the ledger at '", options_.data_dir, "'",
                                           read_only ? " read-only" : ""));
