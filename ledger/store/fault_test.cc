@@ -154,6 +154,34 @@ TEST_F(FaultTest, AFullDiskRefusesWritesUntilThereIsSpaceAgain) {
   ExpectVerifies();
 }
 
+// A ledger restarted on a full disk opens read-only: it serves reads,
+// refuses writes with the reason, and resumes once there is space.
+TEST_F(FaultTest, ALedgerOpenedOnAFullDiskServesReadsAndResumesWhenThereIsSpace) {
+  ASSERT_THAT(Append("e1").status(), IsOk());
+  log_.reset();
+  fs_->SetDiskFull(true);
+  Open();
+  WriteState state = log_->GetWriteState();
+  EXPECT_FALSE(state.writable);
+  EXPECT_TRUE(state.recoverable);
+  EXPECT_THAT(state.refusal_reason, HasSubstr("read-only"));
+  EXPECT_THAT(log_->GetEvent("e1").status(), IsOk());
+  EXPECT_THAT(Append("e2").status(), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("space")));
+  EXPECT_THAT(log_->ResumeWrites(), StatusIs(absl::StatusCode::kUnavailable));
+  fs_->SetDiskFull(false);
+  ASSERT_THAT(log_->ResumeWrites(), IsOk());
+  ASSERT_THAT(Append("e2").status(), IsOk());
+  ExpectVerifies();
+}
+
+// A database another log holds is not opened read-only behind its back.
+TEST_F(FaultTest, ADatabaseHeldByAnotherLogIsNotOpened) {
+  RocksEventLogOptions options;
+  options.data_dir = dir_.Sub("ledger");
+  auto second = OpenRocksEventLog(options);
+  EXPECT_THAT(second.status(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("LOCK")));
+}
+
 TEST_F(FaultTest, ResumingAWritableLogIsANoOpAndADamagedOneNeedsAnOperator) {
   ASSERT_THAT(Append("e1").status(), IsOk());
   EXPECT_THAT(log_->ResumeWrites(), IsOk());
@@ -275,23 +303,24 @@ TEST_F(FaultTest, APowerCutAfterAFailedSyncLosesNothingAcknowledged) {
 }
 
 // RocksDB renames files when it opens (its CURRENT and OPTIONS files): a
-// rename that fails fails the open with the reason, writes nothing half, and
-// the next open succeeds with every event.
-TEST_F(FaultTest, ARenameFailingAtOpenFailsTheOpenAndTheNextOpenSucceeds) {
+// rename that fails leaves the ledger open read-only, refusing writes with
+// the reason; once renames work again it resumes with every event.
+TEST_F(FaultTest, ARenameFailingAtOpenLeavesTheLedgerReadOnlyUntilItResumes) {
   for (int i = 0; i < 10; ++i) ASSERT_THAT(Append(absl::StrCat("e", i)).status(), IsOk());
   log_.reset();
   fs_->FailNext({FileOperation::kRename, "", 0, -1, false});
-  RocksEventLogOptions options;
-  options.data_dir = dir_.Sub("ledger");
-  options.env = env_.get();
-  auto failed = OpenRocksEventLog(options);
-  EXPECT_FALSE(failed.ok());
-  EXPECT_THAT(failed.status().message(), HasSubstr("injected I/O error"));
-  EXPECT_GT(fs_->faults_fired(), 0);
-  fs_->ClearFaults();
   Open();
+  EXPECT_GT(fs_->faults_fired(), 0);
+  WriteState state = log_->GetWriteState();
+  EXPECT_FALSE(state.writable);
+  EXPECT_TRUE(state.recoverable);
+  EXPECT_THAT(state.refusal_reason, HasSubstr("injected I/O error"));
   EXPECT_EQ(log_->GetHead().position, 10u);
-  EXPECT_TRUE(log_->GetWriteState().writable);
+  EXPECT_THAT(Append("e10").status(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  fs_->ClearFaults();
+  ASSERT_THAT(log_->ResumeWrites(), IsOk());
+  ASSERT_THAT(Append("e10").status(), IsOk());
+  EXPECT_EQ(log_->GetHead().position, 11u);
   ExpectVerifies();
 }
 

@@ -46,6 +46,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -292,6 +293,7 @@ class RocksEventLog final : public ClosableEventLog {
  private:
   // Open.
   absl::Status OpenDbInstance(bool read_only);
+  absl::Status OpenForWritingOrReading();
   void CloseDbInstance();
   absl::Status DbAvailable() const;
   absl::Status CheckSchema();
@@ -482,7 +484,7 @@ absl::Status RocksEventLog::OpenDb() {
     return absl::UnavailableError(
         absl::StrCat("data_dir: cannot create '", options_.data_dir, "': ", error.message()));
   }
-  RETURN_IF_ERROR(OpenDbInstance(/*read_only=*/false));
+  RETURN_IF_ERROR(OpenForWritingOrReading());
   RETURN_IF_ERROR(CheckSchema());
   RETURN_IF_ERROR(LoadHead());
   RETURN_IF_ERROR(LoadMerkle());
@@ -530,6 +532,24 @@ absl::Status RocksEventLog::OpenDbInstance(bool read_only) {
   by_time_ = handles_[4];
   meta_ = handles_[5];
   merkle_ = handles_[6];
+  return absl::OkStatus();
+}
+
+// A database that cannot be opened for writing because of an I/O error or a
+// full disk is opened read-only, refusing writes until ResumeWrites succeeds:
+// a ledger restarted on a full disk still serves reads. Anything else (a
+// damaged database, a lock held by another process) fails the open.
+absl::Status RocksEventLog::OpenForWritingOrReading() {
+  absl::Status writable = OpenDbInstance(/*read_only=*/false);
+  if (writable.ok() || writable.code() != absl::StatusCode::kUnavailable) return writable;
+  // Another process (or another log in this one) holds the database.
+  if (absl::StrContains(writable.message(), "LOCK") || absl::StrContains(writable.message(), "lock hold")) {
+    return writable;
+  }
+  if (!OpenDbInstance(/*read_only=*/true).ok()) return writable;
+  RefuseWrites(absl::StrCat("the database could not be opened for writing (", writable.message(),
+                            "); reads are served from a read-only instance"),
+               /*recoverable=*/true);
   return absl::OkStatus();
 }
 
