@@ -50,8 +50,26 @@ class FaultInjectionFsTest : public ::testing::Test {
     fs_->RestorePower();
   }
 
+  // A plain RocksDB on the fault-injecting file system.
+  std::unique_ptr<rocksdb::DB> OpenDb() {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.paranoid_checks = true;
+    options.env = env_.get();
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status status = rocksdb::DB::Open(options, dir_.Sub("db"), &raw);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return std::unique_ptr<rocksdb::DB>(raw);
+  }
+  static rocksdb::WriteOptions Synced() {
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return synced;
+  }
+
   TempDir dir_;
   std::shared_ptr<FaultInjectionFileSystem> fs_ = std::make_shared<FaultInjectionFileSystem>();
+  std::unique_ptr<rocksdb::Env> env_ = rocksdb::NewCompositeEnv(fs_);
 };
 
 TEST_F(FaultInjectionFsTest, APowerCutKeepsSyncedBytesAndDropsTheRest) {
@@ -180,26 +198,18 @@ TEST_F(FaultInjectionFsTest, ADurableFileIsTheOldOrTheNewOneAfterACut) {
 
 // RocksDB itself under the model: every synced write survives a cut.
 TEST_F(FaultInjectionFsTest, RocksDbKeepsEverySyncedWriteAcrossACut) {
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs_);
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.env = env.get();
-  rocksdb::WriteOptions synced;
-  synced.sync = true;
   {
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Put(synced, "a", "1").ok());
+    std::unique_ptr<rocksdb::DB> db = OpenDb();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Put(Synced(), "a", "1").ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "b", "unsynced").ok());
     fs_->CutPower();
-    EXPECT_FALSE(db->Put(synced, "c", "3").ok());
+    EXPECT_FALSE(db->Put(Synced(), "c", "3").ok());
   }
   ASSERT_TRUE(fs_->DropUnsyncedData().ok());
   fs_->RestorePower();
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::DB> db = OpenDb();
+  ASSERT_NE(db, nullptr);
   std::string value;
   EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), "a", &value).ok());
   EXPECT_EQ(value, "1");
@@ -212,29 +222,20 @@ TEST_F(FaultInjectionFsTest, RocksDbKeepsEverySyncedWriteAcrossACut) {
 // (with paranoid_checks a failed WAL write is a fatal background error). A
 // RocksDB that starts to resume in place fails this test and is worth a look.
 TEST_F(FaultInjectionFsTest, RocksDbStaysFailedAfterAFailedWalSyncUntilReopened) {
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs_);
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.paranoid_checks = true;
-  options.env = env.get();
-  rocksdb::WriteOptions synced;
-  synced.sync = true;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  ASSERT_TRUE(db->Put(synced, "a", "1").ok());
+  std::unique_ptr<rocksdb::DB> db = OpenDb();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Put(Synced(), "a", "1").ok());
   fs_->FailNext({FileOperation::kSync, kWalSuffix, 0, 1, false});
-  EXPECT_FALSE(db->Put(synced, "b", "2").ok());
-  EXPECT_FALSE(db->Put(synced, "c", "3").ok()) << "the fault is spent, the database still refuses";
+  EXPECT_FALSE(db->Put(Synced(), "b", "2").ok());
+  EXPECT_FALSE(db->Put(Synced(), "c", "3").ok()) << "the fault is spent, the database still refuses";
   EXPECT_FALSE(db->Resume().ok());
-  EXPECT_FALSE(db->Put(synced, "d", "4").ok());
+  EXPECT_FALSE(db->Put(Synced(), "d", "4").ok());
   db->Close().PermitUncheckedError();
-  db.reset();
-  ASSERT_TRUE(rocksdb::DB::Open(options, dir_.Sub("db"), &raw).ok());
-  db.reset(raw);
+  db = OpenDb();
+  ASSERT_NE(db, nullptr);
   std::string value;
   EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), "a", &value).ok());
-  EXPECT_TRUE(db->Put(synced, "e", "5").ok()) << "a reopened database accepts writes";
+  EXPECT_TRUE(db->Put(Synced(), "e", "5").ok()) << "a reopened database accepts writes";
 }
 
 }  // namespace
