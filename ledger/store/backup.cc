@@ -2,11 +2,7 @@
 // backup.h for the design and docs/BACKUP.md for the operator's view).
 #include "ledger/store/backup.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -69,15 +65,6 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 }
 
 // fsync of a directory, so that a rename into it survives a power cut.
-absl::Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot open ", dir, ": ", std::strerror(errno)));
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced) return absl::UnavailableError(absl::StrCat("cannot sync ", dir, ": ", std::strerror(errno)));
-  return absl::OkStatus();
-}
-
 std::string ParentOf(const std::string& path) {
   std::string parent = fs::path(path).parent_path().string();
   return parent.empty() ? "." : parent;
@@ -515,7 +502,7 @@ absl::StatusOr<RestoreResult> RestoreBackup(const RestoreBackupOptions& options)
     RemoveOwnDirectory(temporary);
     return status;
   }
-  RETURN_IF_ERROR(SyncDirectory(ParentOf(target)));
+  RETURN_IF_ERROR(PosixFileOps()->SyncDirectory(ParentOf(target)));
   return result;
 }
 
