@@ -1,0 +1,149 @@
+#include "bench/soak/memory.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "bench/soak/metrics.h"
+
+namespace ledger::soak {
+namespace {
+
+constexpr double kKibPerMib = 1024;
+
+// The median RSS (MiB) of `samples`, which is not empty.
+double MedianRssMib(std::vector<MemorySample> samples) {
+  std::sort(samples.begin(), samples.end(), [](const MemorySample& a, const MemorySample& b) {
+    return a.status.rss_kib < b.status.rss_kib;
+  });
+  return samples[samples.size() / 2].status.rss_kib / kKibPerMib;
+}
+
+double SlopeMibPerHour(const std::vector<MemorySample>& samples) {
+  std::vector<std::pair<double, double>> points;
+  for (const MemorySample& sample : samples) {
+    points.emplace_back(sample.elapsed_s / 3600.0, sample.status.rss_kib / kKibPerMib);
+  }
+  return LeastSquaresSlope(points);
+}
+
+}  // namespace
+
+absl::StatusOr<ProcStatus> ParseProcStatus(const std::string& text) {
+  ProcStatus status;
+  bool have_rss = false;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"),
+                                                           absl::SkipEmpty());
+    if (fields.size() < 2) continue;
+    uint64_t value = 0;
+    if (!absl::SimpleAtoi(fields[1], &value)) continue;
+    if (fields[0] == "VmRSS:") {
+      status.rss_kib = value;
+      have_rss = true;
+    } else if (fields[0] == "VmHWM:") {
+      status.hwm_kib = value;
+    } else if (fields[0] == "Threads:") {
+      status.threads = static_cast<int>(value);
+    }
+  }
+  if (!have_rss) return absl::NotFoundError("no VmRSS line (is the process a zombie?)");
+  return status;
+}
+
+absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid) {
+  const std::string path = absl::StrCat("/proc/", pid, "/status");
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream text;
+  text << file.rdbuf();
+  absl::StatusOr<ProcStatus> status = ParseProcStatus(text.str());
+  if (!status.ok()) return absl::NotFoundError(absl::StrCat(path, ": ", status.status().message()));
+  return status;
+}
+
+void MemorySampler::Start(absl::Time load_start) {
+  thread_ = std::thread([this, load_start] { Loop(load_start); });
+}
+
+void MemorySampler::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.Notify();
+  thread_.join();
+}
+
+void MemorySampler::Loop(absl::Time load_start) {
+  do {
+    absl::StatusOr<ProcStatus> status = ReadProcStatus(pid_);
+    absl::MutexLock lock(&mu_);
+    if (!status.ok()) {
+      if (error_.empty()) error_ = std::string(status.status().message());
+      continue;
+    }
+    samples_.push_back({absl::ToDoubleSeconds(absl::Now() - load_start), *status});
+  } while (!stop_.WaitForNotificationWithTimeout(interval_));
+}
+
+std::vector<MemorySample> MemorySampler::Samples() const {
+  absl::MutexLock lock(&mu_);
+  return samples_;
+}
+
+std::optional<MemorySample> MemorySampler::Latest() const {
+  absl::MutexLock lock(&mu_);
+  if (samples_.empty()) return std::nullopt;
+  return samples_.back();
+}
+
+std::string MemorySampler::Error() const {
+  absl::MutexLock lock(&mu_);
+  return error_;
+}
+
+MemoryVerdict JudgeMemory(const std::vector<MemorySample>& samples, double warmup_s,
+                          const MemoryBounds& bounds) {
+  MemoryVerdict verdict;
+  std::vector<MemorySample> window;
+  for (const MemorySample& sample : samples) {
+    if (sample.elapsed_s >= warmup_s) window.push_back(sample);
+    verdict.peak_hwm_mib = std::max(verdict.peak_hwm_mib, sample.status.hwm_kib / kKibPerMib);
+  }
+  if (window.size() < 6) {
+    verdict.ok = false;
+    verdict.failures.push_back(absl::StrCat("only ", window.size(),
+                                            " memory samples after the warm-up (at least 6 needed)"));
+    return verdict;
+  }
+  // The RSS at either end is the median of 5% of the window's samples (>= 3).
+  const size_t edge = std::max<size_t>(3, window.size() / 20);
+  verdict.warm_rss_mib = MedianRssMib({window.begin(), window.begin() + edge});
+  verdict.end_rss_mib = MedianRssMib({window.end() - edge, window.end()});
+  verdict.growth_mib = verdict.end_rss_mib - verdict.warm_rss_mib;
+  verdict.window_s = window.back().elapsed_s - window.front().elapsed_s;
+  verdict.slope_mib_per_h = SlopeMibPerHour({window.begin() + window.size() / 2, window.end()});
+  verdict.slope_asserted = verdict.window_s >= bounds.slope_min_window_s;
+
+  if (verdict.peak_hwm_mib > bounds.max_rss_mib) {
+    verdict.failures.push_back(absl::StrFormat("peak RSS (VmHWM) %.1f MiB > --max_rss_mib=%.0f",
+                                               verdict.peak_hwm_mib, bounds.max_rss_mib));
+  }
+  if (verdict.slope_asserted && verdict.slope_mib_per_h > bounds.max_slope_mib_per_h) {
+    verdict.failures.push_back(absl::StrFormat(
+        "RSS slope over the second half %.1f MiB/h > --max_slope_mib_per_h=%.1f",
+        verdict.slope_mib_per_h, bounds.max_slope_mib_per_h));
+  }
+  if (!verdict.slope_asserted && verdict.growth_mib > bounds.max_growth_mib) {
+    verdict.failures.push_back(absl::StrFormat(
+        "RSS growth after the warm-up %.1f MiB > --max_growth_mib=%.1f", verdict.growth_mib,
+        bounds.max_growth_mib));
+  }
+  verdict.ok = verdict.failures.empty();
+  return verdict;
+}
+
+}  // namespace ledger::soak

@@ -1,0 +1,104 @@
+// The server's memory over a soak: samples of /proc/<pid>/status (VmRSS,
+// VmHWM, Threads) taken by a background thread, and the flatness verdict.
+//
+// The verdict (docs/BENCHMARKS.md, "Soak", says how the bounds are chosen):
+//   - peak:   VmHWM at the end <= max_rss_mib, in every run;
+//   - growth: RSS at the end - RSS at the end of the warm-up (each the median
+//             of the samples of a short window, so that one allocation burst
+//             does not decide) <= max_growth_mib; asserted when the measured
+//             window is shorter than slope_min_window;
+//   - slope:  least-squares slope of RSS over the second half of the measured
+//             window, in MiB per hour, <= max_slope_mib_per_h; asserted when
+//             the window is at least slope_min_window long (a long run, when
+//             the server's caches have had time to fill).
+// The other figure is still computed and printed.
+//
+// Thread-safety: MemorySampler is thread-safe (samples under a mutex);
+// ReadProcStatus and JudgeMemory are pure functions of their inputs.
+#ifndef BENCH_SOAK_MEMORY_H_
+#define BENCH_SOAK_MEMORY_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+
+namespace ledger::soak {
+
+struct ProcStatus {
+  uint64_t rss_kib = 0;  // VmRSS
+  uint64_t hwm_kib = 0;  // VmHWM: the peak RSS so far
+  int threads = 0;       // Threads
+};
+
+// Parses the text of /proc/<pid>/status.
+absl::StatusOr<ProcStatus> ParseProcStatus(const std::string& text);
+absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid);
+
+struct MemorySample {
+  double elapsed_s = 0;  // since the start of the load
+  ProcStatus status;
+};
+
+class MemorySampler {
+ public:
+  // Samples `pid` every `interval` from Start() until Stop().
+  MemorySampler(pid_t pid, absl::Duration interval) : pid_(pid), interval_(interval) {}
+  ~MemorySampler() { Stop(); }
+
+  void Start(absl::Time load_start);
+  void Stop();
+  std::vector<MemorySample> Samples() const;
+  // The newest sample, if any.
+  std::optional<MemorySample> Latest() const;
+  // An error reading /proc (the server ended?), if one occurred.
+  std::string Error() const;
+
+ private:
+  void Loop(absl::Time load_start);
+
+  const pid_t pid_;
+  const absl::Duration interval_;
+  absl::Notification stop_;
+  std::thread thread_;
+  mutable absl::Mutex mu_;
+  std::vector<MemorySample> samples_ ABSL_GUARDED_BY(mu_);
+  std::string error_ ABSL_GUARDED_BY(mu_);
+};
+
+struct MemoryBounds {
+  double max_rss_mib = 0;
+  double max_growth_mib = 0;
+  double max_slope_mib_per_h = 0;
+  double slope_min_window_s = 0;
+};
+
+struct MemoryVerdict {
+  double warm_rss_mib = 0;    // at the end of the warm-up
+  double end_rss_mib = 0;
+  double peak_hwm_mib = 0;
+  double growth_mib = 0;      // end - warm
+  double slope_mib_per_h = 0;  // over the second half of the measured window
+  double window_s = 0;        // the measured window: warm-up end to the last sample
+  bool slope_asserted = false;  // else growth is
+  bool ok = true;
+  std::vector<std::string> failures;
+};
+
+// Judges `samples` (in time order) against `bounds`, with the measured window
+// starting at `warmup_s`. Fails (with a reason) when there are too few samples.
+MemoryVerdict JudgeMemory(const std::vector<MemorySample>& samples, double warmup_s,
+                          const MemoryBounds& bounds);
+
+}  // namespace ledger::soak
+
+#endif  // BENCH_SOAK_MEMORY_H_
