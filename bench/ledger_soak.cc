@@ -81,12 +81,8 @@ ABSL_FLAG(int, sample_interval_ms, 1000, "milliseconds between memory samples");
 ABSL_FLAG(double, max_rss_mib, 1024,
           "bound on the server's peak RSS (VmHWM), MiB: its memory budget (docs/BENCHMARKS.md)");
 ABSL_FLAG(double, max_growth_mib, 64,
-          "bound on RSS growth from the end of the warm-up to the end, MiB (short runs)");
-ABSL_FLAG(double, max_slope_mib_per_h, 16,
-          "bound on the RSS slope over the second half of the run, MiB/hour (long runs)");
-ABSL_FLAG(absl::Duration, slope_min_window, absl::Minutes(20),
-          "runs whose measured window is at least this long are judged by the slope, shorter "
-          "ones by the growth");
+          "bound on how far the server's highest RSS in the second half of the measured window "
+          "may exceed its highest RSS in the first half, MiB");
 ABSL_FLAG(uint64_t, seed, 0, "random seed (0: from the clock; printed)");
 
 namespace ledger::soak {
@@ -145,8 +141,7 @@ bool ValidateFlags() {
          positive("history_rate_per_s", absl::GetFlag(FLAGS_history_rate_per_s)) &&
          positive("read_rate_per_s", absl::GetFlag(FLAGS_read_rate_per_s)) &&
          positive("max_rss_mib", absl::GetFlag(FLAGS_max_rss_mib)) &&
-         positive("max_growth_mib", absl::GetFlag(FLAGS_max_growth_mib)) &&
-         positive("max_slope_mib_per_h", absl::GetFlag(FLAGS_max_slope_mib_per_h));
+         positive("max_growth_mib", absl::GetFlag(FLAGS_max_growth_mib));
 }
 
 absl::Duration Warmup() {
@@ -460,18 +455,16 @@ std::vector<std::string> MemoryFailures(const MemorySampler* sampler, double war
   }
   const std::vector<MemorySample> samples = sampler->Samples();
   PrintRssTable(samples);
-  MemoryBounds bounds{absl::GetFlag(FLAGS_max_rss_mib), absl::GetFlag(FLAGS_max_growth_mib),
-                      absl::GetFlag(FLAGS_max_slope_mib_per_h),
-                      absl::ToDoubleSeconds(absl::GetFlag(FLAGS_slope_min_window))};
+  const MemoryBounds bounds{absl::GetFlag(FLAGS_max_rss_mib), absl::GetFlag(FLAGS_max_growth_mib)};
   const MemoryVerdict verdict = JudgeMemory(samples, warmup_s, bounds);
-  std::printf("memory: after warm-up (%.0f s) %.1f MiB, at the end %.1f MiB: growth %+.1f MiB%s; "
-              "slope over the second half %+.1f MiB/h%s; peak %.1f MiB (bound %.0f)\n",
-              warmup_s, verdict.warm_rss_mib, verdict.end_rss_mib, verdict.growth_mib,
-              verdict.slope_asserted ? "" : absl::StrFormat(" (bound %.0f)", bounds.max_growth_mib).c_str(),
-              verdict.slope_mib_per_h,
-              verdict.slope_asserted ? absl::StrFormat(" (bound %.1f)", bounds.max_slope_mib_per_h).c_str()
-                                     : " (not judged: window shorter than --slope_min_window)",
-              verdict.peak_hwm_mib, bounds.max_rss_mib);
+  std::printf("memory over the %.0f s after the warm-up (%.0f s): RSS %.1f -> %.1f MiB, "
+              "slope %+.1f MiB/h;\n"
+              "  highest RSS, first half %.1f MiB, second half %.1f MiB: growth %+.1f MiB "
+              "(bound %.0f); peak RSS (VmHWM) %.1f MiB (bound %.0f)\n",
+              verdict.window_s, warmup_s, verdict.warm_rss_mib, verdict.end_rss_mib,
+              verdict.slope_mib_per_h, verdict.first_half_peak_mib, verdict.second_half_peak_mib,
+              verdict.peak_growth_mib, bounds.max_growth_mib, verdict.peak_hwm_mib,
+              bounds.max_rss_mib);
   std::vector<std::string> failures = verdict.failures;
   if (!sampler->Error().empty()) failures.push_back(absl::StrCat("memory sampling: ", sampler->Error()));
   return failures;

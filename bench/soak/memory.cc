@@ -24,6 +24,13 @@ double MedianRssMib(std::vector<MemorySample> samples) {
   return samples[samples.size() / 2].status.rss_kib / kKibPerMib;
 }
 
+double PeakRssMib(std::vector<MemorySample>::const_iterator begin,
+                  std::vector<MemorySample>::const_iterator end) {
+  uint64_t peak_kib = 0;
+  for (auto it = begin; it != end; ++it) peak_kib = std::max(peak_kib, it->status.rss_kib);
+  return peak_kib / kKibPerMib;
+}
+
 double SlopeMibPerHour(const std::vector<MemorySample>& samples) {
   std::vector<std::pair<double, double>> points;
   for (const MemorySample& sample : samples) {
@@ -119,27 +126,25 @@ MemoryVerdict JudgeMemory(const std::vector<MemorySample>& samples, double warmu
                                             " memory samples after the warm-up (at least 6 needed)"));
     return verdict;
   }
-  // The RSS at either end is the median of 5% of the window's samples (>= 3).
+  verdict.window_s = window.back().elapsed_s - window.front().elapsed_s;
   const size_t edge = std::max<size_t>(3, window.size() / 20);
   verdict.warm_rss_mib = MedianRssMib({window.begin(), window.begin() + edge});
   verdict.end_rss_mib = MedianRssMib({window.end() - edge, window.end()});
-  verdict.growth_mib = verdict.end_rss_mib - verdict.warm_rss_mib;
-  verdict.window_s = window.back().elapsed_s - window.front().elapsed_s;
-  verdict.slope_mib_per_h = SlopeMibPerHour({window.begin() + window.size() / 2, window.end()});
-  verdict.slope_asserted = verdict.window_s >= bounds.slope_min_window_s;
+  verdict.slope_mib_per_h = SlopeMibPerHour(window);
+  const auto middle = window.begin() + window.size() / 2;
+  verdict.first_half_peak_mib = PeakRssMib(window.begin(), middle);
+  verdict.second_half_peak_mib = PeakRssMib(middle, window.end());
+  verdict.peak_growth_mib = verdict.second_half_peak_mib - verdict.first_half_peak_mib;
 
   if (verdict.peak_hwm_mib > bounds.max_rss_mib) {
     verdict.failures.push_back(absl::StrFormat("peak RSS (VmHWM) %.1f MiB > --max_rss_mib=%.0f",
                                                verdict.peak_hwm_mib, bounds.max_rss_mib));
   }
-  if (verdict.slope_asserted && verdict.slope_mib_per_h > bounds.max_slope_mib_per_h) {
+  if (verdict.peak_growth_mib > bounds.max_growth_mib) {
     verdict.failures.push_back(absl::StrFormat(
-        "RSS slope over the second half %.1f MiB/h > --max_slope_mib_per_h=%.1f",
-        verdict.slope_mib_per_h, bounds.max_slope_mib_per_h));
-  }
-  if (!verdict.slope_asserted && verdict.growth_mib > bounds.max_growth_mib) {
-    verdict.failures.push_back(absl::StrFormat(
-        "RSS growth after the warm-up %.1f MiB > --max_growth_mib=%.1f", verdict.growth_mib,
+        "RSS peak of the second half %.1f MiB exceeds the first half's %.1f MiB by %.1f MiB > "
+        "--max_growth_mib=%.0f",
+        verdict.second_half_peak_mib, verdict.first_half_peak_mib, verdict.peak_growth_mib,
         bounds.max_growth_mib));
   }
   verdict.ok = verdict.failures.empty();
