@@ -49,8 +49,9 @@
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(30),
           "how long the load runs, warm-up included (30s, 1h, 8h)");
 ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
-          "the first part of the run whose memory is not judged (0: a tenth of --duration, "
-          "between 5s and 10m)");
+          "the first part of the run whose memory is not judged (0: a third of --duration, "
+          "between 5s and 20m: at the default rates the server's caches are full and its "
+          "memtables first flushed after about 17 minutes)");
 ABSL_FLAG(std::string, target, "",
           "host:port of a running ledgerd to load instead of starting one");
 ABSL_FLAG(int, server_pid, 0, "with --target: the server's process id, to measure its memory");
@@ -147,7 +148,7 @@ bool ValidateFlags() {
 absl::Duration Warmup() {
   const absl::Duration flag = absl::GetFlag(FLAGS_warmup);
   if (flag > absl::ZeroDuration()) return flag;
-  return std::clamp(absl::GetFlag(FLAGS_duration) / 10, absl::Seconds(5), absl::Minutes(10));
+  return std::clamp(absl::GetFlag(FLAGS_duration) / 3, absl::Seconds(5), absl::Minutes(20));
 }
 
 LoadOptions LoadOptionsFromFlags(uint64_t seed) {
