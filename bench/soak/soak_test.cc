@@ -184,6 +184,23 @@ TEST(JudgeMemoryTest, FlatAndSawtoothRunsPass) {
   EXPECT_NEAR(sawtooth.peak_growth_mib, 0, 1);
 }
 
+TEST(JudgeMemoryTest, CachesStillFillingGetAnAllowancePerEvent) {
+  // 100 events/s, 3 KiB each while the caches fill: 15 minutes, window 10.
+  std::vector<MemorySample> filling = Ramp(900, 40, 100 * 3.0 / 1024);
+  for (MemorySample& sample : filling) sample.events = static_cast<uint64_t>(sample.elapsed_s * 100);
+  MemoryVerdict verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4});
+  EXPECT_TRUE(verdict.ok) << verdict.failures[0];
+  EXPECT_EQ(verdict.filling_events, 60000u);
+  EXPECT_NEAR(verdict.growth_bound_mib, 64 + 60000 * 4 / 1024.0, 0.01);
+  EXPECT_GT(verdict.peak_growth_mib, 64);  // more than the bound without the allowance
+
+  // The same growth once the log is past caches_full_events: a leak.
+  for (MemorySample& sample : filling) sample.events += 200000;
+  verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4});
+  EXPECT_EQ(verdict.filling_events, 0u);
+  EXPECT_FALSE(verdict.ok);
+}
+
 TEST(JudgeMemoryTest, GrowthAndPeakAreCaught) {
   const MemoryBounds bounds{1024, 64};
   MemoryVerdict leaking = JudgeMemory(Ramp(30, 100, 8), 5, bounds);  // +100 MiB per half
