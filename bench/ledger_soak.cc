@@ -58,7 +58,8 @@ ABSL_FLAG(int, server_pid, 0, "with --target: the server's process id, to measur
 ABSL_FLAG(std::string, ledgerd_flags, "",
           "extra flags for the ledgerd child, separated by spaces");
 ABSL_FLAG(std::string, dir, "", "parent of the temporary data directory (default $TMPDIR or /tmp)");
-ABSL_FLAG(bool, keep, false, "keep the data directory (it is always kept when the soak fails)");
+ABSL_FLAG(bool, keep, false, "keep the data directory (see also --keep_on_failure)");
+ABSL_FLAG(bool, keep_on_failure, true, "keep the data directory when the soak fails");
 ABSL_FLAG(int, units, 50, "units (kecamatan) recording SAKIP events, 1..9801");
 ABSL_FLAG(int, first_fiscal_year, 2025,
           "fiscal year of the units' first unit-years (use another against a --target that "
@@ -537,7 +538,8 @@ int Main() {
   }
   for (std::string& failure : StopServer(*server)) failures.push_back(failure);
 
-  const bool keep = absl::GetFlag(FLAGS_keep) || !failures.empty();
+  const bool keep =
+      absl::GetFlag(FLAGS_keep) || (!failures.empty() && absl::GetFlag(FLAGS_keep_on_failure));
   if (!server->temp_dir.empty() && !keep) std::filesystem::remove_all(server->temp_dir);
   if (failures.empty()) {
     std::printf("\nSOAK PASSED: no errors, nothing lost, memory within bounds\n");
@@ -545,7 +547,7 @@ int Main() {
   }
   std::printf("\nSOAK FAILED (%zu):\n", failures.size());
   for (const std::string& failure : failures) std::printf("  - %s\n", failure.c_str());
-  if (!server->temp_dir.empty()) std::printf("data kept in %s\n", server->temp_dir.c_str());
+  if (!server->temp_dir.empty() && keep) std::printf("data kept in %s\n", server->temp_dir.c_str());
   return 1;
 }
 

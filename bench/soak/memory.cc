@@ -120,6 +120,10 @@ MemoryVerdict JudgeMemory(const std::vector<MemorySample>& samples, double warmu
     if (sample.elapsed_s >= warmup_s) window.push_back(sample);
     verdict.peak_hwm_mib = std::max(verdict.peak_hwm_mib, sample.status.hwm_kib / kKibPerMib);
   }
+  if (verdict.peak_hwm_mib > bounds.max_rss_mib) {
+    verdict.failures.push_back(absl::StrFormat("peak RSS (VmHWM) %.1f MiB > --max_rss_mib=%.0f",
+                                               verdict.peak_hwm_mib, bounds.max_rss_mib));
+  }
   if (window.size() < 6) {
     verdict.ok = false;
     verdict.failures.push_back(absl::StrCat("only ", window.size(),
@@ -141,10 +145,6 @@ MemoryVerdict JudgeMemory(const std::vector<MemorySample>& samples, double warmu
   verdict.growth_bound_mib =
       bounds.max_growth_mib + verdict.filling_events * bounds.fill_kib_per_event / kKibPerMib;
 
-  if (verdict.peak_hwm_mib > bounds.max_rss_mib) {
-    verdict.failures.push_back(absl::StrFormat("peak RSS (VmHWM) %.1f MiB > --max_rss_mib=%.0f",
-                                               verdict.peak_hwm_mib, bounds.max_rss_mib));
-  }
   if (verdict.peak_growth_mib > verdict.growth_bound_mib) {
     verdict.failures.push_back(absl::StrFormat(
         "RSS peak of the second half %.1f MiB exceeds the first half's %.1f MiB by %.1f MiB > "
