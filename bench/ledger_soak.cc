@@ -55,8 +55,7 @@ ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
 ABSL_FLAG(std::string, target, "",
           "host:port of a running ledgerd to load instead of starting one");
 ABSL_FLAG(int, server_pid, 0, "with --target: the server's process id, to measure its memory");
-ABSL_FLAG(std::string, ledgerd_flags, "",
-          "extra flags for the ledgerd child, separated by spaces");
+ABSL_FLAG(std::string, ledgerd_flags, "", "extra flags for the ledgerd child, separated by spaces");
 ABSL_FLAG(std::string, dir, "", "parent of the temporary data directory (default $TMPDIR or /tmp)");
 ABSL_FLAG(bool, keep, false, "keep the data directory (see also --keep_on_failure)");
 ABSL_FLAG(bool, keep_on_failure, true, "keep the data directory when the soak fails");
@@ -119,25 +118,32 @@ bool ValidateFlags() {
     return FlagError("warmup", "must be >= 0 and shorter than --duration");
   }
   const int units = absl::GetFlag(FLAGS_units);
-  if (units < 1 || units > 9801) return FlagError("units", absl::StrCat("must be in 1..9801 (got ", units, ")"));
+  if (units < 1 || units > 9801)
+    return FlagError("units", absl::StrCat("must be in 1..9801 (got ", units, ")"));
   const int year = absl::GetFlag(FLAGS_first_fiscal_year);
   if (year < 2000 || year > 2100) {
     return FlagError("first_fiscal_year", absl::StrCat("must be in 2000..2100 (got ", year, ")"));
   }
   if (absl::GetFlag(FLAGS_events_per_unit_year) < 40) {
-    return FlagError("events_per_unit_year", "must be at least 40 (a plan and a year's realizations)");
+    return FlagError("events_per_unit_year",
+                     "must be at least 40 (a plan and a year's realizations)");
   }
   if (absl::GetFlag(FLAGS_raw_streams) < 1) return FlagError("raw_streams", "must be at least 1");
-  if (absl::GetFlag(FLAGS_workers_per_kind) < 1) return FlagError("workers_per_kind", "must be at least 1");
+  if (absl::GetFlag(FLAGS_workers_per_kind) < 1)
+    return FlagError("workers_per_kind", "must be at least 1");
   if (absl::GetFlag(FLAGS_channels) < 1) return FlagError("channels", "must be at least 1");
   if (absl::GetFlag(FLAGS_subscribers) < 0) return FlagError("subscribers", "must be >= 0");
   if (absl::GetFlag(FLAGS_subscription_lifetime) < absl::Seconds(1)) {
     return FlagError("subscription_lifetime", "must be at least 1s");
   }
-  if (absl::GetFlag(FLAGS_rpc_timeout_ms) < 1) return FlagError("rpc_timeout_ms", "must be at least 1");
-  if (absl::GetFlag(FLAGS_report_interval_s) < 1) return FlagError("report_interval_s", "must be at least 1");
-  if (absl::GetFlag(FLAGS_sample_interval_ms) < 10) return FlagError("sample_interval_ms", "must be at least 10");
-  if (!absl::GetFlag(FLAGS_target).empty() && absl::GetFlag(FLAGS_target).find(':') == std::string::npos) {
+  if (absl::GetFlag(FLAGS_rpc_timeout_ms) < 1)
+    return FlagError("rpc_timeout_ms", "must be at least 1");
+  if (absl::GetFlag(FLAGS_report_interval_s) < 1)
+    return FlagError("report_interval_s", "must be at least 1");
+  if (absl::GetFlag(FLAGS_sample_interval_ms) < 10)
+    return FlagError("sample_interval_ms", "must be at least 10");
+  if (!absl::GetFlag(FLAGS_target).empty() &&
+      absl::GetFlag(FLAGS_target).find(':') == std::string::npos) {
     return FlagError("target", "must be host:port");
   }
   if (absl::GetFlag(FLAGS_target).empty() && absl::GetFlag(FLAGS_server_pid) != 0) {
@@ -183,8 +189,8 @@ LoadOptions LoadOptionsFromFlags(uint64_t seed) {
 // Output
 
 void PrintOpHeader() {
-  std::printf("  %-8s %9s %6s %8s %8s %8s %8s %8s\n", "kind", "ok", "errors", "ok/s", "p50",
-              "p99", "p999", "max");
+  std::printf("  %-8s %9s %6s %8s %8s %8s %8s %8s\n", "kind", "ok", "errors", "ok/s", "p50", "p99",
+              "p999", "max");
 }
 
 void PrintOpRow(const OpSummary& summary, double seconds) {
@@ -270,10 +276,13 @@ LogScan ScanLog(v1::LedgerService::Stub* stub, uint64_t from_position, std::stri
     for (const v1::RecordedEvent& event : response.events()) {
       const v1::EventEnvelope& envelope = event.envelope();
       if (envelope.position() > final_position) break;
-      if (envelope.position() != position) fail(absl::StrCat("ReadAll: expected position ", position, ", got ", envelope.position()));
-      if (!prev_hash.empty() && envelope.prev_hash() != prev_hash) fail(absl::StrCat("position ", position, ": prev_hash does not link"));
+      if (envelope.position() != position)
+        fail(absl::StrCat("ReadAll: expected position ", position, ", got ", envelope.position()));
+      if (!prev_hash.empty() && envelope.prev_hash() != prev_hash)
+        fail(absl::StrCat("position ", position, ": prev_hash does not link"));
       prev_hash = event.hash();
-      for (; next_acked < acked.size() && acked[next_acked].position == envelope.position(); ++next_acked) {
+      for (; next_acked < acked.size() && acked[next_acked].position == envelope.position();
+           ++next_acked) {
         if (acked[next_acked].id_hash == HashEventId(envelope.event_id())) {
           ++found;
         } else {
@@ -287,10 +296,11 @@ LogScan ScanLog(v1::LedgerService::Stub* stub, uint64_t from_position, std::stri
     }
   }
   const uint64_t lost = acked.size() - found;
-  std::printf("acknowledged events readable at their positions: %llu of %zu (lost: %llu); "
-              "log scanned: %llu events, chain links\n",
-              static_cast<unsigned long long>(found), acked.size(),
-              static_cast<unsigned long long>(lost), static_cast<unsigned long long>(scan.events));
+  std::printf(
+      "acknowledged events readable at their positions: %llu of %zu (lost: %llu); "
+      "log scanned: %llu events, chain links\n",
+      static_cast<unsigned long long>(found), acked.size(), static_cast<unsigned long long>(lost),
+      static_cast<unsigned long long>(scan.events));
   if (lost > 0) fail(absl::StrCat("acknowledged lost: ", lost, " of ", acked.size()));
   return scan;
 }
@@ -302,11 +312,12 @@ std::vector<std::string> CheckVerify(v1::LedgerService::Stub* stub, uint64_t fin
   v1::VerifyResponse response;
   grpc::Status status = stub->Verify(&context, request, &response);
   if (!status.ok()) return {absl::StrCat("Verify: ", status.error_message())};
-  std::printf("Verify (chain, indexes, Merkle tree): %s, %llu events\n", response.ok() ? "ok" : "FAILED",
+  std::printf("Verify (chain, indexes, Merkle tree): %s, %llu events\n",
+              response.ok() ? "ok" : "FAILED",
               static_cast<unsigned long long>(response.verified_count()));
   if (!response.ok()) {
-    return {absl::StrCat("Verify: ", response.problem(), " at ", response.first_bad_position(), ": ",
-                         response.detail())};
+    return {absl::StrCat("Verify: ", response.problem(), " at ", response.first_bad_position(),
+                         ": ", response.detail())};
   }
   if (response.to_position() < final_position) {
     return {absl::StrCat("Verify stopped at ", response.to_position(), " before ", final_position)};
@@ -320,15 +331,19 @@ std::vector<std::string> CheckFollowers(const std::vector<FollowerResult>& follo
   for (size_t i = 0; i < followers.size(); ++i) {
     const FollowerResult& follower = followers[i];
     const bool same_head = follower.hash_at_final == hash_at_final;
-    std::printf("follower %zu: positions %llu..%llu, %llu delivered over %llu subscriptions, "
-                "%zu errors, hash at the final head %s\n",
-                i, static_cast<unsigned long long>(follower.first_position),
-                static_cast<unsigned long long>(follower.last_position),
-                static_cast<unsigned long long>(follower.delivered),
-                static_cast<unsigned long long>(follower.subscriptions), follower.errors.size(),
-                same_head ? "matches" : "DIFFERS");
-    for (const std::string& error : follower.errors) failures.push_back(absl::StrCat("follower ", i, ": ", error));
-    if (!same_head) failures.push_back(absl::StrCat("follower ", i, ": did not see the log's event at ", final_position));
+    std::printf(
+        "follower %zu: positions %llu..%llu, %llu delivered over %llu subscriptions, "
+        "%zu errors, hash at the final head %s\n",
+        i, static_cast<unsigned long long>(follower.first_position),
+        static_cast<unsigned long long>(follower.last_position),
+        static_cast<unsigned long long>(follower.delivered),
+        static_cast<unsigned long long>(follower.subscriptions), follower.errors.size(),
+        same_head ? "matches" : "DIFFERS");
+    for (const std::string& error : follower.errors)
+      failures.push_back(absl::StrCat("follower ", i, ": ", error));
+    if (!same_head)
+      failures.push_back(
+          absl::StrCat("follower ", i, ": did not see the log's event at ", final_position));
     if (follower.delivered < final_position + 1 - follower.first_position) {
       failures.push_back(absl::StrCat("follower ", i, ": delivered ", follower.delivered, " of ",
                                       final_position + 1 - follower.first_position, " events"));
@@ -347,7 +362,8 @@ absl::StatusOr<v1::GetHeadResponse> SettledHead(v1::LedgerService::Stub* stub) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     v1::GetHeadResponse head;
     grpc::Status status = stub->GetHead(&context, v1::GetHeadRequest(), &head);
-    if (!status.ok()) return absl::UnavailableError(absl::StrCat("GetHead: ", status.error_message()));
+    if (!status.ok())
+      return absl::UnavailableError(absl::StrCat("GetHead: ", status.error_message()));
     if (previous && previous->position() == head.position()) return head;
     previous = head;
     absl::SleepFor(absl::Milliseconds(2500));
@@ -360,7 +376,8 @@ absl::StatusOr<v1::GetHeadResponse> GetHead(v1::LedgerService::Stub* stub) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
   v1::GetHeadResponse head;
   grpc::Status status = stub->GetHead(&context, v1::GetHeadRequest(), &head);
-  if (!status.ok()) return absl::UnavailableError(absl::StrCat("GetHead: ", status.error_message()));
+  if (!status.ok())
+    return absl::UnavailableError(absl::StrCat("GetHead: ", status.error_message()));
   return head;
 }
 
@@ -381,14 +398,18 @@ absl::StatusOr<Server> StartServer() {
     server.pid = absl::GetFlag(FLAGS_server_pid);
     return server;
   }
-  std::string pattern = absl::StrCat(bench::TempParent(absl::GetFlag(FLAGS_dir)), "/ledger_soak-XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) return absl::InternalError(absl::StrCat("mkdtemp ", pattern));
+  std::string pattern =
+      absl::StrCat(bench::TempParent(absl::GetFlag(FLAGS_dir)), "/ledger_soak-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr)
+    return absl::InternalError(absl::StrCat("mkdtemp ", pattern));
   server.temp_dir = pattern;
   std::vector<std::string> extra;
-  for (absl::string_view flag : absl::StrSplit(absl::GetFlag(FLAGS_ledgerd_flags), ' ', absl::SkipEmpty())) {
+  for (absl::string_view flag :
+       absl::StrSplit(absl::GetFlag(FLAGS_ledgerd_flags), ' ', absl::SkipEmpty())) {
     extra.emplace_back(flag);
   }
-  server.process = std::make_unique<LedgerdProcess>(server.temp_dir + "/data", server.temp_dir, extra);
+  server.process =
+      std::make_unique<LedgerdProcess>(server.temp_dir + "/data", server.temp_dir, extra);
   absl::Status started = server.process->Start(absl::Seconds(60));
   if (!started.ok()) return started;
   server.address = server.process->address();
@@ -400,25 +421,29 @@ absl::StatusOr<Server> StartServer() {
 std::vector<std::string> StopServer(Server& server) {
   if (server.process == nullptr) return {};
   std::optional<int> status = server.process->Terminate(absl::Seconds(30));
-  const std::string how = status ? testing::DescribeWaitStatus(*status) : "still running after 30 s";
+  const std::string how =
+      status ? testing::DescribeWaitStatus(*status) : "still running after 30 s";
   std::printf("ledgerd on SIGTERM: %s\n", how.c_str());
   if (status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
-  return {absl::StrCat("ledgerd did not stop cleanly on SIGTERM: ", how, "\n", server.process->LogTail())};
+  return {absl::StrCat("ledgerd did not stop cleanly on SIGTERM: ", how, "\n",
+                       server.process->LogTail())};
 }
 
 void PrintHeader(const Server& server, uint64_t seed, absl::Duration warmup) {
   std::printf("ledger_soak: %s against %s (%s), seed %llu\n",
               absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(), server.address.c_str(),
-              server.process ? absl::StrCat("ledgerd pid ", server.pid, ", data in ", server.temp_dir).c_str()
-                             : (server.pid ? absl::StrCat("pid ", server.pid).c_str() : "memory not measured"),
+              server.process
+                  ? absl::StrCat("ledgerd pid ", server.pid, ", data in ", server.temp_dir).c_str()
+                  : (server.pid ? absl::StrCat("pid ", server.pid).c_str() : "memory not measured"),
               static_cast<unsigned long long>(seed));
-  std::printf("offered load: sakip %.1f/s, append %.1f/s, report %.1f/s, history %.1f/s, read %.1f/s, "
-              "%d followers; %d units, %d raw streams; warm-up %s\n",
-              absl::GetFlag(FLAGS_sakip_rate_per_s), absl::GetFlag(FLAGS_append_rate_per_s),
-              absl::GetFlag(FLAGS_report_rate_per_s), absl::GetFlag(FLAGS_history_rate_per_s),
-              absl::GetFlag(FLAGS_read_rate_per_s), absl::GetFlag(FLAGS_subscribers),
-              absl::GetFlag(FLAGS_units), absl::GetFlag(FLAGS_raw_streams),
-              absl::FormatDuration(warmup).c_str());
+  std::printf(
+      "offered load: sakip %.1f/s, append %.1f/s, report %.1f/s, history %.1f/s, read %.1f/s, "
+      "%d followers; %d units, %d raw streams; warm-up %s\n",
+      absl::GetFlag(FLAGS_sakip_rate_per_s), absl::GetFlag(FLAGS_append_rate_per_s),
+      absl::GetFlag(FLAGS_report_rate_per_s), absl::GetFlag(FLAGS_history_rate_per_s),
+      absl::GetFlag(FLAGS_read_rate_per_s), absl::GetFlag(FLAGS_subscribers),
+      absl::GetFlag(FLAGS_units), absl::GetFlag(FLAGS_raw_streams),
+      absl::FormatDuration(warmup).c_str());
   std::fflush(stdout);
 }
 
@@ -433,13 +458,15 @@ void RunLoad(Load& load, MemorySampler* sampler) {
   while (absl::Now() + interval <= end) {
     absl::SleepFor(last_report + interval - absl::Now());
     const absl::Time now = absl::Now();
-    PrintInterval(load, sampler, absl::ToDoubleSeconds(now - start), absl::ToDoubleSeconds(now - last_report));
+    PrintInterval(load, sampler, absl::ToDoubleSeconds(now - start),
+                  absl::ToDoubleSeconds(now - last_report));
     last_report = now;
   }
   load.JoinWorkers();
   if (sampler) sampler->Stop();
   const absl::Time now = absl::Now();
-  PrintInterval(load, sampler, absl::ToDoubleSeconds(now - start), absl::ToDoubleSeconds(now - last_report));
+  PrintInterval(load, sampler, absl::ToDoubleSeconds(now - start),
+                absl::ToDoubleSeconds(now - last_report));
 }
 
 std::vector<std::string> OpFailures(Load& load, double seconds) {
@@ -468,49 +495,94 @@ std::vector<std::string> MemoryFailures(const MemorySampler* sampler, double war
                             absl::GetFlag(FLAGS_caches_full_events),
                             absl::GetFlag(FLAGS_fill_kib_per_event)};
   const MemoryVerdict verdict = JudgeMemory(samples, warmup_s, bounds);
-  std::printf("memory over the %.0f s after the warm-up (%.0f s): RSS %.1f -> %.1f MiB, "
-              "slope %+.1f MiB/h;\n"
-              "  highest RSS, first half %.1f MiB, second half %.1f MiB: growth %+.1f MiB "
-              "(bound %.1f = %.0f + %.1f for %llu events appended while the caches filled);\n"
-              "  peak RSS (VmHWM) %.1f MiB (bound %.0f)\n",
-              verdict.window_s, warmup_s, verdict.warm_rss_mib, verdict.end_rss_mib,
-              verdict.slope_mib_per_h, verdict.first_half_peak_mib, verdict.second_half_peak_mib,
-              verdict.peak_growth_mib, verdict.growth_bound_mib, bounds.max_growth_mib,
-              verdict.growth_bound_mib - bounds.max_growth_mib,
-              static_cast<unsigned long long>(verdict.filling_events), verdict.peak_hwm_mib,
-              bounds.max_rss_mib);
+  std::printf(
+      "memory over the %.0f s after the warm-up (%.0f s): RSS %.1f -> %.1f MiB, "
+      "slope %+.1f MiB/h;\n"
+      "  highest RSS, first half %.1f MiB, second half %.1f MiB: growth %+.1f MiB "
+      "(bound %.1f = %.0f + %.1f for %llu events appended while the caches filled);\n"
+      "  peak RSS (VmHWM) %.1f MiB (bound %.0f)\n",
+      verdict.window_s, warmup_s, verdict.warm_rss_mib, verdict.end_rss_mib,
+      verdict.slope_mib_per_h, verdict.first_half_peak_mib, verdict.second_half_peak_mib,
+      verdict.peak_growth_mib, verdict.growth_bound_mib, bounds.max_growth_mib,
+      verdict.growth_bound_mib - bounds.max_growth_mib,
+      static_cast<unsigned long long>(verdict.filling_events), verdict.peak_hwm_mib,
+      bounds.max_rss_mib);
   std::vector<std::string> failures = verdict.failures;
-  if (!sampler->Error().empty()) failures.push_back(absl::StrCat("memory sampling: ", sampler->Error()));
+  if (!sampler->Error().empty())
+    failures.push_back(absl::StrCat("memory sampling: ", sampler->Error()));
   return failures;
+}
+
+void Append(std::vector<std::string> more, std::vector<std::string>* failures) {
+  for (std::string& failure : more) failures->push_back(std::move(failure));
+}
+
+// After the load: the log, Verify and the followers against what was
+// acknowledged, once the log has stopped growing.
+std::vector<std::string> EndChecks(Load& load, v1::LedgerService::Stub* stub,
+                                   uint64_t from_position, const std::string& prev_hash) {
+  std::printf("\nchecks:\n");
+  absl::StatusOr<v1::GetHeadResponse> final_head = SettledHead(stub);
+  if (!final_head.ok()) return {std::string(final_head.status().message())};
+  const uint64_t final_position = final_head->position();
+  std::vector<FollowerResult> followers =
+      load.StopFollowers(final_position, absl::Now() + absl::Seconds(120));
+  LogScan scan = ScanLog(stub, from_position, prev_hash, final_position, load.AckedSorted());
+  std::vector<std::string> failures = std::move(scan.failures);
+  Append(CheckVerify(stub, final_position), &failures);
+  Append(CheckFollowers(followers, final_position, scan.hash_at_final), &failures);
+  return failures;
+}
+
+// Prints the verdict, removes the data directory unless it is kept; the exit code.
+int Verdict(const std::vector<std::string>& failures, const Server& server) {
+  const bool keep =
+      absl::GetFlag(FLAGS_keep) || (!failures.empty() && absl::GetFlag(FLAGS_keep_on_failure));
+  if (!server.temp_dir.empty() && !keep) std::filesystem::remove_all(server.temp_dir);
+  if (failures.empty()) {
+    std::printf("\nSOAK PASSED: no errors, nothing lost, memory within bounds\n");
+    return 0;
+  }
+  std::printf("\nSOAK FAILED (%zu):\n", failures.size());
+  for (const std::string& failure : failures) std::printf("  - %s\n", failure.c_str());
+  if (!server.temp_dir.empty() && keep) std::printf("data kept in %s\n", server.temp_dir.c_str());
+  return 1;
 }
 
 int Main() {
   uint64_t seed = absl::GetFlag(FLAGS_seed);
-  if (seed == 0) seed = std::random_device()() ^ static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+  if (seed == 0) {
+    seed = std::random_device()() ^ static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+  }
   const absl::Duration warmup = Warmup();
   absl::StatusOr<Server> server = StartServer();
   if (!server.ok()) {
-    std::fprintf(stderr, "ledger_soak: cannot start ledgerd: %s\n", server.status().ToString().c_str());
+    std::fprintf(stderr, "ledger_soak: cannot start ledgerd: %s\n",
+                 server.status().ToString().c_str());
     return 1;
   }
   PrintHeader(*server, seed, warmup);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) channels.push_back(testing::InsecureChannel(server->address));
+  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
+    channels.push_back(testing::InsecureChannel(server->address));
+  }
   auto stub = v1::LedgerService::NewStub(channels[0]);
-
-  std::vector<std::string> failures;
   absl::StatusOr<v1::GetHeadResponse> start_head = GetHead(stub.get());
   if (!start_head.ok()) {
     std::fprintf(stderr, "ledger_soak: %s\n", start_head.status().ToString().c_str());
     return 1;
   }
+  // The followers and the end checks start at the run's first position; the
+  // event before it is the head's (32 zero bytes before position 1).
   const uint64_t from_position = start_head->position() + 1;
-  const std::string prev_hash = start_head->position() == 0 ? std::string(32, '\0') : start_head->hash();
+  const std::string prev_hash =
+      start_head->position() == 0 ? std::string(32, '\0') : start_head->hash();
+
+  std::vector<std::string> failures;
   Load load(LoadOptionsFromFlags(seed), channels);
   load.StartFollowers(from_position, prev_hash);  // they see the plans recorded too
   absl::Status planned = load.PlanUnits();
   if (!planned.ok()) failures.push_back(absl::StrCat("planning the units: ", planned.message()));
-
   std::unique_ptr<MemorySampler> sampler;
   if (server->pid != 0) {
     sampler = std::make_unique<MemorySampler>(
@@ -519,36 +591,11 @@ int Main() {
   }
   if (planned.ok()) RunLoad(load, sampler.get());
 
-  std::vector<std::string> op_failures = OpFailures(load, absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)));
-  failures.insert(failures.end(), op_failures.begin(), op_failures.end());
-  std::vector<std::string> memory_failures = MemoryFailures(sampler.get(), absl::ToDoubleSeconds(warmup));
-  failures.insert(failures.end(), memory_failures.begin(), memory_failures.end());
-
-  std::printf("\nchecks:\n");
-  absl::StatusOr<v1::GetHeadResponse> final_head = SettledHead(stub.get());
-  if (!final_head.ok()) {
-    failures.push_back(std::string(final_head.status().message()));
-  } else {
-    const uint64_t final_position = final_head->position();
-    std::vector<FollowerResult> followers = load.StopFollowers(final_position, absl::Now() + absl::Seconds(120));
-    LogScan scan = ScanLog(stub.get(), from_position, prev_hash, final_position, load.AckedSorted());
-    failures.insert(failures.end(), scan.failures.begin(), scan.failures.end());
-    for (std::string& failure : CheckVerify(stub.get(), final_position)) failures.push_back(failure);
-    for (std::string& failure : CheckFollowers(followers, final_position, scan.hash_at_final)) failures.push_back(failure);
-  }
-  for (std::string& failure : StopServer(*server)) failures.push_back(failure);
-
-  const bool keep =
-      absl::GetFlag(FLAGS_keep) || (!failures.empty() && absl::GetFlag(FLAGS_keep_on_failure));
-  if (!server->temp_dir.empty() && !keep) std::filesystem::remove_all(server->temp_dir);
-  if (failures.empty()) {
-    std::printf("\nSOAK PASSED: no errors, nothing lost, memory within bounds\n");
-    return 0;
-  }
-  std::printf("\nSOAK FAILED (%zu):\n", failures.size());
-  for (const std::string& failure : failures) std::printf("  - %s\n", failure.c_str());
-  if (!server->temp_dir.empty() && keep) std::printf("data kept in %s\n", server->temp_dir.c_str());
-  return 1;
+  Append(OpFailures(load, absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration))), &failures);
+  Append(MemoryFailures(sampler.get(), absl::ToDoubleSeconds(warmup)), &failures);
+  Append(EndChecks(load, stub.get(), from_position, prev_hash), &failures);
+  Append(StopServer(*server), &failures);
+  return Verdict(failures, *server);
 }
 
 }  // namespace
@@ -556,13 +603,15 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ledger_soak [--duration=30s|1h|8h] [--target=host:port --server_pid=N] [--*_rate_per_s=...]\n"
+      "ledger_soak [--duration=30s|1h|8h] [--target=host:port --server_pid=N] "
+      "[--*_rate_per_s=...]\n"
       "Sustained mixed load against ledgerd: throughput, latency percentiles, the server's memory "
       "over time, and at the end nothing acknowledged lost. See docs/BENCHMARKS.md, \"Soak\".");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // progress reaches a pipe or a ctest log at once
   if (rest.size() > 1) {
-    std::fprintf(stderr, "ledger_soak: unexpected argument '%s' (flags are --name=value)\n", rest[1]);
+    std::fprintf(stderr, "ledger_soak: unexpected argument '%s' (flags are --name=value)\n",
+                 rest[1]);
     return 2;
   }
   if (!ledger::soak::ValidateFlags()) return 2;

@@ -109,7 +109,7 @@ void Load::SetDeadline(grpc::ClientContext* context) const {
 }
 
 std::vector<OpStats*> Load::stats() {
-  return {&plan_stats_,   &sakip_stats_, &append_stats_, &report_stats_,
+  return {&plan_stats_,    &sakip_stats_, &append_stats_, &report_stats_,
           &history_stats_, &read_stats_,  &deliver_stats_};
 }
 
@@ -145,15 +145,17 @@ absl::Status Load::RecordBatch(Unit* unit, const std::vector<pb::ProposedSakipEv
   grpc::ClientContext context;
   SetDeadline(&context);
   pb::RecordEventsResponse response;
-  grpc::Status status = report_stubs_[random() % report_stubs_.size()]->RecordEvents(
-      &context, request, &response);
+  grpc::Status status =
+      report_stubs_[random() % report_stubs_.size()]->RecordEvents(&context, request, &response);
   const std::string stream = absl::StrCat(unit->feed->unit_code(), "/", unit->feed->fiscal_year());
   if (!status.ok()) {
-    return absl::UnavailableError(StatusText(absl::StrCat("RecordEvents ", stream).c_str(), status));
+    return absl::UnavailableError(
+        StatusText(absl::StrCat("RecordEvents ", stream).c_str(), status));
   }
   const uint64_t count = batch.size();
   const uint64_t expected_version = unit->feed->events_committed() + count;
-  if (response.already_recorded() || response.last_position() + 1 - response.first_position() != count ||
+  if (response.already_recorded() ||
+      response.last_position() + 1 - response.first_position() != count ||
       response.stream_version() != expected_version) {
     return CheckFailed(absl::StrCat("RecordEvents ", stream, " of ", count, " new events answered ",
                                     response.ShortDebugString(), " (expected stream version ",
@@ -184,8 +186,9 @@ absl::Status Load::PlanUnits() {
   for (auto& unit : units_) {
     const absl::Time start = absl::Now();
     absl::MutexLock lock(&unit->mu);
-    unit->feed = std::make_unique<UnitYearFeed>(SoakUnitCode(unit->slot), options_.first_fiscal_year,
-                                                options_.run_tag, options_.events_per_unit_year);
+    unit->feed =
+        std::make_unique<UnitYearFeed>(SoakUnitCode(unit->slot), options_.first_fiscal_year,
+                                       options_.run_tag, options_.events_per_unit_year);
     absl::Status status = RecordBatch(unit.get(), unit->feed->Plan(), random);
     if (!status.ok()) {
       plan_stats_.RecordError(std::string(status.message()));
@@ -303,11 +306,11 @@ absl::Status Load::ReportOp(std::mt19937_64& random) {
   if (!position_ok || response.report().unit_code() != snapshot.unit_code ||
       response.report().fiscal_year() != snapshot.fiscal_year ||
       response.report().indicators_size() != 4) {
-    return CheckFailed(absl::StrCat(
-        "GetReport ", request.ShortDebugString(), " answered as of ", response.as_of_position(),
-        " for ", response.report().unit_code(), "/", response.report().fiscal_year(), " with ",
-        response.report().indicators_size(), " indicators (acknowledged up to ",
-        snapshot.last_position, ")"));
+    return CheckFailed(
+        absl::StrCat("GetReport ", request.ShortDebugString(), " answered as of ",
+                     response.as_of_position(), " for ", response.report().unit_code(), "/",
+                     response.report().fiscal_year(), " with ", response.report().indicators_size(),
+                     " indicators (acknowledged up to ", snapshot.last_position, ")"));
   }
   return absl::OkStatus();
 }
@@ -339,11 +342,10 @@ absl::Status Load::HistoryOp(std::mt19937_64& random) {
   }
   if (!ordered || !same_unit || response.total_matching() < static_cast<int>(snapshot.events) ||
       response.entries_size() != std::min<int>(50, response.total_matching())) {
-    return CheckFailed(absl::StrCat("GetHistory ", request.ShortDebugString(), " answered ",
-                                    response.entries_size(), " entries of ",
-                                    response.total_matching(), " (ordered ", ordered,
-                                    ", of the unit-year ", same_unit, "; acknowledged ",
-                                    snapshot.events, ")"));
+    return CheckFailed(absl::StrCat(
+        "GetHistory ", request.ShortDebugString(), " answered ", response.entries_size(),
+        " entries of ", response.total_matching(), " (ordered ", ordered, ", of the unit-year ",
+        same_unit, "; acknowledged ", snapshot.events, ")"));
   }
   return absl::OkStatus();
 }
@@ -439,8 +441,8 @@ void Load::FollowOnce(Follower* follower) {
   }
   const uint64_t final_position = final_position_.load();
   const bool stopped = final_position != 0 && follower->next_position > final_position;
-  const bool expected_end = cancelled || stopped ||
-                            status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+  const bool expected_end =
+      cancelled || stopped || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
   if (!expected_end) {
     deliver_stats_.RecordError(StatusText("Subscribe", status));
     if (follower->result.errors.size() < 10) {
@@ -487,15 +489,17 @@ void Load::StartWorkers(absl::Time start, absl::Time end) {
   for (const Kind& kind : kinds) {
     if (kind.rate_per_s <= 0) continue;
     for (int worker = 0; worker < options_.workers_per_kind; ++worker) {
-      workers_.emplace_back(
-          [this, kind, worker, start, end] { RunOpenLoop(kind.stats, kind.rate_per_s, worker, start, end, kind.op); });
+      workers_.emplace_back([this, kind, worker, start, end] {
+        RunOpenLoop(kind.stats, kind.rate_per_s, worker, start, end, kind.op);
+      });
     }
   }
 }
 
 void Load::RunOpenLoop(OpStats* stats, double rate_per_s, int worker, absl::Time start,
                        absl::Time end, absl::Status (Load::*op)(std::mt19937_64&)) {
-  std::mt19937_64 random(options_.seed * 1000003 + std::hash<std::string>()(stats->kind()) + worker);
+  std::mt19937_64 random(options_.seed * 1000003 + std::hash<std::string>()(stats->kind()) +
+                         worker);
   const int workers = options_.workers_per_kind;
   for (uint64_t i = worker;; i += workers) {
     // Operation i is due at start + i / rate, whatever happened before it.

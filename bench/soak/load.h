@@ -80,7 +80,7 @@ struct FollowerResult {
   uint64_t first_position = 0;  // the first position it asked for
   uint64_t last_position = 0;   // the last one delivered (first - 1 if none)
   uint64_t delivered = 0;
-  uint64_t subscriptions = 0;   // subscribe calls (1 + resumptions)
+  uint64_t subscriptions = 0;  // subscribe calls (1 + resumptions)
   std::vector<std::string> errors;
   // The hash of the event at the final head, once the follower reached it.
   std::string hash_at_final;
@@ -131,8 +131,8 @@ class Load {
 
   static UnitYearSnapshot Snapshot(Unit* unit, std::mt19937_64& random);
 
-  void RunOpenLoop(OpStats* stats, double rate_per_s, int worker, absl::Time start,
-                   absl::Time end, absl::Status (Load::*op)(std::mt19937_64&));
+  void RunOpenLoop(OpStats* stats, double rate_per_s, int worker, absl::Time start, absl::Time end,
+                   absl::Status (Load::*op)(std::mt19937_64&));
   void RunFollower(Follower* follower);
   // One subscription, until its lifetime ends or the follower is told to stop.
   void FollowOnce(Follower* follower);
@@ -167,7 +167,7 @@ class Load {
 
   std::vector<std::thread> workers_;
   std::vector<std::thread> follower_threads_;
-  std::atomic<uint64_t> final_position_{0};  // 0 until StopFollowers
+  std::atomic<uint64_t> final_position_{0};          // 0 until StopFollowers
   std::atomic<int64_t> follow_deadline_unix_ms_{0};  // 0 until StopFollowers
 
   mutable absl::Mutex acked_mu_;

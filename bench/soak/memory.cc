@@ -45,8 +45,8 @@ absl::StatusOr<ProcStatus> ParseProcStatus(const std::string& text) {
   ProcStatus status;
   bool have_rss = false;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::vector<absl::string_view> fields = absl::StrSplit(line, absl::ByAnyChar(" \t"),
-                                                           absl::SkipEmpty());
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() < 2) continue;
     uint64_t value = 0;
     if (!absl::SimpleAtoi(fields[1], &value)) continue;
@@ -126,8 +126,8 @@ MemoryVerdict JudgeMemory(const std::vector<MemorySample>& samples, double warmu
   }
   if (window.size() < 6) {
     verdict.ok = false;
-    verdict.failures.push_back(absl::StrCat("only ", window.size(),
-                                            " memory samples after the warm-up (at least 6 needed)"));
+    verdict.failures.push_back(absl::StrCat(
+        "only ", window.size(), " memory samples after the warm-up (at least 6 needed)"));
     return verdict;
   }
   verdict.window_s = window.back().elapsed_s - window.front().elapsed_s;

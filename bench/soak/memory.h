@@ -95,16 +95,16 @@ struct MemoryBounds {
 };
 
 struct MemoryVerdict {
-  double window_s = 0;           // the measured window: warm-up end to the last sample
-  double warm_rss_mib = 0;       // at the end of the warm-up
-  double end_rss_mib = 0;        // at the end
-  double slope_mib_per_h = 0;    // least squares over the window
+  double window_s = 0;         // the measured window: warm-up end to the last sample
+  double warm_rss_mib = 0;     // at the end of the warm-up
+  double end_rss_mib = 0;      // at the end
+  double slope_mib_per_h = 0;  // least squares over the window
   double first_half_peak_mib = 0;
   double second_half_peak_mib = 0;
-  double peak_growth_mib = 0;    // second_half_peak - first_half_peak: asserted
-  uint64_t filling_events = 0;   // appended in the window while the caches filled
-  double growth_bound_mib = 0;   // max_growth_mib + the fill allowance
-  double peak_hwm_mib = 0;       // VmHWM: asserted
+  double peak_growth_mib = 0;   // second_half_peak - first_half_peak: asserted
+  uint64_t filling_events = 0;  // appended in the window while the caches filled
+  double growth_bound_mib = 0;  // max_growth_mib + the fill allowance
+  double peak_hwm_mib = 0;      // VmHWM: asserted
   bool ok = true;
   std::vector<std::string> failures;
 };

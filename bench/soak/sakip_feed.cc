@@ -46,7 +46,9 @@ struct ProgrammePlan {
 
 const std::vector<ProgrammePlan>& Programmes() {
   static const auto* programmes = new std::vector<ProgrammePlan>{
-      {"P-1", "Program Penyelenggaraan Pemerintahan dan Pelayanan Publik", "350000000",
+      {"P-1",
+       "Program Penyelenggaraan Pemerintahan dan Pelayanan Publik",
+       "350000000",
        {"IKU-1", "IKU-3"}},
       {"P-2", "Program Pemberdayaan Masyarakat Desa dan Kelurahan", "125000000", {"IKU-2"}},
       {"P-3", "Program Koordinasi Ketentraman dan Ketertiban Umum", "80000000", {"IKU-4"}},
@@ -139,7 +141,8 @@ std::vector<pb::ProposedSakipEvent> UnitYearFeed::Plan() {
   std::vector<pb::ProposedSakipEvent> plan;
   const std::string district = unit_code_.substr(unit_code_.rfind('.') + 1);
   pb::ProposedSakipEvent agreement_event = NewEvent();
-  pb::AgreementEstablished* agreement = agreement_event.mutable_event()->mutable_agreement_established();
+  pb::AgreementEstablished* agreement =
+      agreement_event.mutable_event()->mutable_agreement_established();
   agreement->set_unit_name(absl::StrCat("Kecamatan Uji ", district));
   agreement->set_parent_unit_name(absl::StrCat("Kabupaten Uji ", unit_code_.substr(3, 2)));
   agreement->set_head_title(absl::StrCat("Camat Uji ", district));
@@ -319,9 +322,15 @@ std::vector<pb::ProposedSakipEvent> UnitYearFeed::NextBatch(std::mt19937_64& ran
   const int first_kind = static_cast<int>(random() % 3);
   for (int i = 0; i < size; ++i) {
     switch ((first_kind + i) % 3) {
-      case 0: AddRealizationOrCorrection(random, &batch); break;
-      case 1: AddDisbursementOrReversal(random, &batch); break;
-      default: AddChecklistEntry(random, &batch); break;
+      case 0:
+        AddRealizationOrCorrection(random, &batch);
+        break;
+      case 1:
+        AddDisbursementOrReversal(random, &batch);
+        break;
+      default:
+        AddChecklistEntry(random, &batch);
+        break;
     }
   }
   return batch;
@@ -332,7 +341,9 @@ void UnitYearFeed::Commit(const std::vector<pb::ProposedSakipEvent>& batch) {
     ++events_committed_;
     const pb::SakipEvent& event = proposed.event();
     switch (event.event_case()) {
-      case pb::SakipEvent::kAgreementEstablished: planned_ = true; break;
+      case pb::SakipEvent::kAgreementEstablished:
+        planned_ = true;
+        break;
       case pb::SakipEvent::kRealizationRecorded:
         realization_ids_[{event.realization_recorded().indicator_id(),
                           event.realization_recorded().quarter()}] = proposed.event_id();
@@ -342,17 +353,22 @@ void UnitYearFeed::Commit(const std::vector<pb::ProposedSakipEvent>& batch) {
         break;
       case pb::SakipEvent::kDisbursementReversed: {
         auto& ids = unreversed_disbursements_;
-        ids.erase(std::remove(ids.begin(), ids.end(),
-                              event.disbursement_reversed().reverses_event_id()),
-                  ids.end());
+        ids.erase(
+            std::remove(ids.begin(), ids.end(), event.disbursement_reversed().reverses_event_id()),
+            ids.end());
         break;
       }
       case pb::SakipEvent::kReportSubmitted:
         reports_submitted_ = std::max(reports_submitted_, event.report_submitted().quarter());
         break;
-      case pb::SakipEvent::kReportDisposed: ++reports_disposed_; break;
-      case pb::SakipEvent::kBudgetRevised: revised_ = true; break;
-      default: break;
+      case pb::SakipEvent::kReportDisposed:
+        ++reports_disposed_;
+        break;
+      case pb::SakipEvent::kBudgetRevised:
+        revised_ = true;
+        break;
+      default:
+        break;
     }
   }
 }

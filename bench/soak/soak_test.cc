@@ -60,7 +60,7 @@ TEST(UnitYearFeedTest, AWholeYearIsAcceptedByTheDomainFold) {
   EXPECT_EQ(feed.quarter(), 4);
   EXPECT_EQ(state.event_count(), feed.events_committed());
   EXPECT_EQ(state.realizations().size(), 16u);  // 4 indicators x 4 quarters
-  EXPECT_GE(state.reports().size(), 3u);         // TW I..III ended
+  EXPECT_GE(state.reports().size(), 3u);        // TW I..III ended
   // Corrections, target and budget revisions, disbursements, reversals,
   // checklist entries, reports, dispositions (the oneof's field numbers).
   for (int kind : {15, 13, 17, 18, 19, 22, 23, 24}) {
@@ -187,7 +187,8 @@ TEST(JudgeMemoryTest, FlatAndSawtoothRunsPass) {
 TEST(JudgeMemoryTest, CachesStillFillingGetAnAllowancePerEvent) {
   // 100 events/s, 3 KiB each while the caches fill: 15 minutes, window 10.
   std::vector<MemorySample> filling = Ramp(900, 40, 100 * 3.0 / 1024);
-  for (MemorySample& sample : filling) sample.events = static_cast<uint64_t>(sample.elapsed_s * 100);
+  for (MemorySample& sample : filling)
+    sample.events = static_cast<uint64_t>(sample.elapsed_s * 100);
   MemoryVerdict verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4});
   EXPECT_TRUE(verdict.ok) << verdict.failures[0];
   EXPECT_EQ(verdict.filling_events, 60000u);
