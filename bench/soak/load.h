@@ -22,9 +22,11 @@
 // so a slow server shows as latency instead of as a lower offered rate
 // (no coordinated omission). Any failed call or failed check is an error.
 //
-// Thread-safety: Load's public methods may be called from any thread; each
-// unit and raw stream has its own mutex (calls to one unit are serialized,
-// so that its feed's model matches the ledger).
+// Thread-safety: PlanUnits, Start*, JoinWorkers and StopFollowers are called
+// by one controlling thread, in that order; stats(), AckedSorted(),
+// acked_count() and FollowerPositions() from any thread. Each unit and raw
+// stream has its own mutex (calls to one unit are serialized, so that its
+// feed's model matches the ledger); a follower's state is its thread's own.
 #ifndef BENCH_SOAK_LOAD_H_
 #define BENCH_SOAK_LOAD_H_
 
@@ -90,7 +92,7 @@ uint64_t HashEventId(const std::string& event_id);
 
 class Load {
  public:
-  // `channels` are used round-robin by the operation kinds (several HTTP/2
+  // Each call goes over one of `channels`, picked at random (several HTTP/2
   // connections, as several client systems would open).
   Load(LoadOptions options, std::vector<std::shared_ptr<grpc::Channel>> channels);
   ~Load();
