@@ -50,8 +50,8 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(30),
           "how long the load runs, warm-up included (30s, 1h, 8h)");
 ABSL_FLAG(absl::Duration, warmup, absl::ZeroDuration(),
           "the first part of the run whose memory is not judged (0: a third of --duration, "
-          "between 5s and 20m: at the default rates the server's caches are full and its "
-          "memtables first flushed after about 17 minutes)");
+          "between 5s and 90m: at the default rates the ring is full and the memtables are "
+          "first flushed after about 17 minutes, and the block cache is full after about 75)");
 ABSL_FLAG(std::string, target, "",
           "host:port of a running ledgerd to load instead of starting one");
 ABSL_FLAG(int, server_pid, 0, "with --target: the server's process id, to measure its memory");
@@ -79,6 +79,9 @@ ABSL_FLAG(int, channels, 4, "gRPC channels (TCP connections) the load is spread 
 ABSL_FLAG(int, rpc_timeout_ms, 30000, "deadline of every unary call");
 ABSL_FLAG(int, report_interval_s, 10, "seconds between periodic reports");
 ABSL_FLAG(int, sample_interval_ms, 1000, "milliseconds between memory samples");
+ABSL_FLAG(std::string, samples_csv, "",
+          "if set, every memory sample is written to this file (CSV: elapsed_s, events, "
+          "sst_bytes_written, rss_kib, hwm_kib, threads)");
 ABSL_FLAG(double, max_rss_mib, 1024,
           "bound on the server's peak RSS (VmHWM), MiB: its memory budget (docs/BENCHMARKS.md)");
 ABSL_FLAG(double, max_growth_mib, 64,
@@ -90,6 +93,11 @@ ABSL_FLAG(uint64_t, caches_full_events, 100000,
 ABSL_FLAG(double, fill_kib_per_event, 4,
           "growth allowed per event appended in the measured window while the log holds fewer "
           "than --caches_full_events (measured: about 3 KiB)");
+ABSL_FLAG(double, block_cache_mib, 256,
+          "the server's block cache (limits::kBlockCacheBytes), which fills with the SST files it "
+          "writes; its possible growth in the window is allowed (0: none)");
+ABSL_FLAG(std::string, server_data_dir, "",
+          "with --target: the server's data directory, to count the SST bytes it writes");
 ABSL_FLAG(uint64_t, seed, 0, "random seed (0: from the clock; printed)");
 
 namespace ledger::soak {
@@ -156,13 +164,14 @@ bool ValidateFlags() {
          positive("read_rate_per_s", absl::GetFlag(FLAGS_read_rate_per_s)) &&
          positive("max_rss_mib", absl::GetFlag(FLAGS_max_rss_mib)) &&
          positive("max_growth_mib", absl::GetFlag(FLAGS_max_growth_mib)) &&
-         positive("fill_kib_per_event", absl::GetFlag(FLAGS_fill_kib_per_event));
+         positive("fill_kib_per_event", absl::GetFlag(FLAGS_fill_kib_per_event)) &&
+         positive("block_cache_mib", absl::GetFlag(FLAGS_block_cache_mib));
 }
 
 absl::Duration Warmup() {
   const absl::Duration flag = absl::GetFlag(FLAGS_warmup);
   if (flag > absl::ZeroDuration()) return flag;
-  return std::clamp(absl::GetFlag(FLAGS_duration) / 3, absl::Seconds(5), absl::Minutes(20));
+  return std::clamp(absl::GetFlag(FLAGS_duration) / 3, absl::Seconds(5), absl::Minutes(90));
 }
 
 LoadOptions LoadOptionsFromFlags(uint64_t seed) {
@@ -484,6 +493,29 @@ std::vector<std::string> OpFailures(Load& load, double seconds) {
   return failures;
 }
 
+void Append(std::vector<std::string> more, std::vector<std::string>* failures) {
+  for (std::string& failure : more) failures->push_back(std::move(failure));
+}
+
+// --samples_csv: every sample, for plotting or judging again.
+std::vector<std::string> WriteSamplesCsv(const std::vector<MemorySample>& samples) {
+  const std::string path = absl::GetFlag(FLAGS_samples_csv);
+  if (path.empty()) return {};
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) return {absl::StrCat("--samples_csv: cannot write ", path)};
+  std::fprintf(file, "elapsed_s,events,sst_bytes_written,rss_kib,hwm_kib,threads\n");
+  for (const MemorySample& sample : samples) {
+    std::fprintf(file, "%.3f,%llu,%llu,%llu,%llu,%d\n", sample.elapsed_s,
+                 static_cast<unsigned long long>(sample.events),
+                 static_cast<unsigned long long>(sample.sst_bytes_written),
+                 static_cast<unsigned long long>(sample.status.rss_kib),
+                 static_cast<unsigned long long>(sample.status.hwm_kib), sample.status.threads);
+  }
+  std::fclose(file);
+  std::printf("memory samples written to %s\n", path.c_str());
+  return {};
+}
+
 std::vector<std::string> MemoryFailures(const MemorySampler* sampler, double warmup_s) {
   if (sampler == nullptr) {
     std::printf("\nserver memory: not measured (--target without --server_pid)\n");
@@ -493,28 +525,27 @@ std::vector<std::string> MemoryFailures(const MemorySampler* sampler, double war
   PrintRssTable(samples);
   const MemoryBounds bounds{absl::GetFlag(FLAGS_max_rss_mib), absl::GetFlag(FLAGS_max_growth_mib),
                             absl::GetFlag(FLAGS_caches_full_events),
-                            absl::GetFlag(FLAGS_fill_kib_per_event)};
+                            absl::GetFlag(FLAGS_fill_kib_per_event),
+                            absl::GetFlag(FLAGS_block_cache_mib)};
   const MemoryVerdict verdict = JudgeMemory(samples, warmup_s, bounds);
   std::printf(
       "memory over the %.0f s after the warm-up (%.0f s): RSS %.1f -> %.1f MiB, "
       "slope %+.1f MiB/h;\n"
-      "  highest RSS, first half %.1f MiB, second half %.1f MiB: growth %+.1f MiB "
-      "(bound %.1f = %.0f + %.1f for %llu events appended while the caches filled);\n"
+      "  highest RSS, first half %.1f MiB, second half %.1f MiB: growth %+.1f MiB\n"
+      "  (bound %.1f = %.0f + %.1f for %llu events appended while the caches filled + %.1f for "
+      "the block cache);\n"
       "  peak RSS (VmHWM) %.1f MiB (bound %.0f)\n",
       verdict.window_s, warmup_s, verdict.warm_rss_mib, verdict.end_rss_mib,
       verdict.slope_mib_per_h, verdict.first_half_peak_mib, verdict.second_half_peak_mib,
       verdict.peak_growth_mib, verdict.growth_bound_mib, bounds.max_growth_mib,
-      verdict.growth_bound_mib - bounds.max_growth_mib,
-      static_cast<unsigned long long>(verdict.filling_events), verdict.peak_hwm_mib,
-      bounds.max_rss_mib);
+      verdict.filling_events * bounds.fill_kib_per_event / kKibPerMib,
+      static_cast<unsigned long long>(verdict.filling_events), verdict.block_cache_fill_mib,
+      verdict.peak_hwm_mib, bounds.max_rss_mib);
   std::vector<std::string> failures = verdict.failures;
+  Append(WriteSamplesCsv(samples), &failures);
   if (!sampler->Error().empty())
     failures.push_back(absl::StrCat("memory sampling: ", sampler->Error()));
   return failures;
-}
-
-void Append(std::vector<std::string> more, std::vector<std::string>* failures) {
-  for (std::string& failure : more) failures->push_back(std::move(failure));
 }
 
 // After the load: the log, Verify and the followers against what was
@@ -587,7 +618,8 @@ int Main() {
   if (server->pid != 0) {
     sampler = std::make_unique<MemorySampler>(
         server->pid, absl::Milliseconds(absl::GetFlag(FLAGS_sample_interval_ms)),
-        [&load] { return load.acked_count(); });
+        [&load] { return load.acked_count(); },
+        server->process ? server->temp_dir + "/data" : absl::GetFlag(FLAGS_server_data_dir));
   }
   if (planned.ok()) RunLoad(load, sampler.get());
 

@@ -15,7 +15,11 @@
 //             caches_full_events events, the server's bounded caches (the
 //             recent-events ring, the memtables) are still filling: each event
 //             appended in the window before that point adds fill_kib_per_event
-//             to the bound.
+//             to the bound. And the block cache (256 MiB) fills with every
+//             SST file the server writes (paranoid_file_checks reads each new
+//             file back through it): the bytes of SST files written during the
+//             window, as far as the cache can still grow (its capacity minus
+//             the SST bytes written before the window), add to the bound too.
 // Reported only: the RSS at the end of the warm-up and at the end (medians
 // of 5% of the window's samples) and the least-squares slope over the
 // window, in MiB per hour.
@@ -29,6 +33,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -53,17 +58,36 @@ absl::StatusOr<ProcStatus> ParseProcStatus(const std::string& text);
 absl::StatusOr<ProcStatus> ReadProcStatus(pid_t pid);
 
 struct MemorySample {
-  double elapsed_s = 0;  // since the start of the load
-  uint64_t events = 0;   // events the load had appended by then
+  double elapsed_s = 0;            // since the start of the load
+  uint64_t events = 0;             // events the load had appended by then
+  uint64_t sst_bytes_written = 0;  // SST bytes the server had written by then
   ProcStatus status;
+};
+
+// The bytes of every SST file seen in a RocksDB directory so far, including
+// files compacted away since (each counted at the largest size seen).
+// Thread-compatible.
+class SstBytesWritten {
+ public:
+  explicit SstBytesWritten(std::string dir) : dir_(std::move(dir)) {}
+  uint64_t Scan();
+
+ private:
+  std::string dir_;
+  std::map<std::string, uint64_t> seen_;
 };
 
 class MemorySampler {
  public:
   // Samples `pid` every `interval` from Start() until Stop(), with the count
-  // of events appended so far (`events_now`, called from the sampler's thread).
-  MemorySampler(pid_t pid, absl::Duration interval, std::function<uint64_t()> events_now)
-      : pid_(pid), interval_(interval), events_now_(std::move(events_now)) {}
+  // of events appended so far (`events_now`, called from the sampler's
+  // thread) and the SST bytes written in `data_dir` (empty: not known).
+  MemorySampler(pid_t pid, absl::Duration interval, std::function<uint64_t()> events_now,
+                std::string data_dir)
+      : pid_(pid),
+        interval_(interval),
+        events_now_(std::move(events_now)),
+        sst_(std::move(data_dir)) {}
   ~MemorySampler() { Stop(); }
 
   void Start(absl::Time load_start);
@@ -80,6 +104,7 @@ class MemorySampler {
   const pid_t pid_;
   const absl::Duration interval_;
   const std::function<uint64_t()> events_now_;
+  SstBytesWritten sst_;  // used by the sampler's thread only
   absl::Notification stop_;
   std::thread thread_;
   mutable absl::Mutex mu_;
@@ -92,6 +117,7 @@ struct MemoryBounds {
   double max_growth_mib = 0;
   uint64_t caches_full_events = 0;
   double fill_kib_per_event = 0;
+  double block_cache_mib = 0;
 };
 
 struct MemoryVerdict {
@@ -101,10 +127,11 @@ struct MemoryVerdict {
   double slope_mib_per_h = 0;  // least squares over the window
   double first_half_peak_mib = 0;
   double second_half_peak_mib = 0;
-  double peak_growth_mib = 0;   // second_half_peak - first_half_peak: asserted
-  uint64_t filling_events = 0;  // appended in the window while the caches filled
-  double growth_bound_mib = 0;  // max_growth_mib + the fill allowance
-  double peak_hwm_mib = 0;      // VmHWM: asserted
+  double peak_growth_mib = 0;       // second_half_peak - first_half_peak: asserted
+  uint64_t filling_events = 0;      // appended in the window while the caches filled
+  double block_cache_fill_mib = 0;  // the block cache's possible growth in the window
+  double growth_bound_mib = 0;      // max_growth_mib + the fill allowance
+  double peak_hwm_mib = 0;          // VmHWM: asserted
   bool ok = true;
   std::vector<std::string> failures;
 };

@@ -172,7 +172,7 @@ std::vector<MemorySample> Sawtooth(double seconds, double base_mib, double tooth
 }
 
 TEST(JudgeMemoryTest, FlatAndSawtoothRunsPass) {
-  const MemoryBounds bounds{1024, 64};
+  const MemoryBounds bounds{1024, 64, 0, 0, 0};
   MemoryVerdict flat = JudgeMemory(Ramp(30, 100, 0), 5, bounds);
   EXPECT_TRUE(flat.ok);
   EXPECT_NEAR(flat.peak_growth_mib, 0, 0.01);
@@ -189,7 +189,7 @@ TEST(JudgeMemoryTest, CachesStillFillingGetAnAllowancePerEvent) {
   std::vector<MemorySample> filling = Ramp(900, 40, 100 * 3.0 / 1024);
   for (MemorySample& sample : filling)
     sample.events = static_cast<uint64_t>(sample.elapsed_s * 100);
-  MemoryVerdict verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4});
+  MemoryVerdict verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4, 256});
   EXPECT_TRUE(verdict.ok) << verdict.failures[0];
   EXPECT_EQ(verdict.filling_events, 60000u);
   EXPECT_NEAR(verdict.growth_bound_mib, 64 + 60000 * 4 / 1024.0, 0.01);
@@ -197,13 +197,31 @@ TEST(JudgeMemoryTest, CachesStillFillingGetAnAllowancePerEvent) {
 
   // The same growth once the log is past caches_full_events: a leak.
   for (MemorySample& sample : filling) sample.events += 200000;
-  verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4});
+  verdict = JudgeMemory(filling, 300, {1024, 64, 100000, 4, 256});
   EXPECT_EQ(verdict.filling_events, 0u);
   EXPECT_FALSE(verdict.ok);
 }
 
+TEST(JudgeMemoryTest, TheBlockCacheMayGrowByTheSstBytesWrittenUpToItsCapacity) {
+  // An hour; 75 MiB of SST files every 17 minutes, each read into the cache.
+  std::vector<MemorySample> samples = Ramp(3600, 250, 0);
+  for (MemorySample& sample : samples) {
+    const uint64_t flushes = static_cast<uint64_t>(sample.elapsed_s / 1020);
+    sample.sst_bytes_written = flushes * (uint64_t{75} << 20);
+    sample.status.rss_kib += flushes * 75 * 1024;
+    sample.status.hwm_kib = sample.status.rss_kib;
+  }
+  MemoryVerdict verdict = JudgeMemory(samples, 1200, {1024, 64, 100000, 4, 256});
+  EXPECT_NEAR(verdict.block_cache_fill_mib, 225 - 75, 0.01);  // flushes 2 and 3
+  EXPECT_TRUE(verdict.ok) << verdict.failures[0];
+  EXPECT_FALSE(JudgeMemory(samples, 1200, {1024, 64, 100000, 4, 0}).ok);  // no allowance
+  // Past the cache's capacity, no more allowance.
+  for (MemorySample& sample : samples) sample.sst_bytes_written += uint64_t{256} << 20;
+  EXPECT_NEAR(JudgeMemory(samples, 1200, {1024, 64, 100000, 4, 256}).block_cache_fill_mib, 0, 0.01);
+}
+
 TEST(JudgeMemoryTest, GrowthAndPeakAreCaught) {
-  const MemoryBounds bounds{1024, 64};
+  const MemoryBounds bounds{1024, 64, 0, 0, 0};
   MemoryVerdict leaking = JudgeMemory(Ramp(30, 100, 8), 5, bounds);  // +100 MiB per half
   EXPECT_FALSE(leaking.ok);
   EXPECT_THAT(leaking.failures[0], HasSubstr("--max_growth_mib"));
