@@ -94,8 +94,8 @@ ABSL_FLAG(double, fill_kib_per_event, 4,
           "growth allowed per event appended in the measured window while the log holds fewer "
           "than --caches_full_events (measured: about 3 KiB)");
 ABSL_FLAG(double, block_cache_mib, 256,
-          "the server's block cache (limits::kBlockCacheBytes), which fills with the SST files it "
-          "writes; its possible growth in the window is allowed (0: none)");
+          "the server's block cache (limits::kBlockCacheBytes), which can hold only blocks of the "
+          "SST files it writes; its possible growth in the window is allowed (0: none)");
 ABSL_FLAG(std::string, server_data_dir, "",
           "with --target: the server's data directory, to count the SST bytes it writes");
 ABSL_FLAG(uint64_t, seed, 0, "random seed (0: from the clock; printed)");

@@ -15,11 +15,12 @@
 //             caches_full_events events, the server's bounded caches (the
 //             recent-events ring, the memtables) are still filling: each event
 //             appended in the window before that point adds fill_kib_per_event
-//             to the bound. And the block cache (256 MiB) fills with every
-//             SST file the server writes (paranoid_file_checks reads each new
-//             file back through it): the bytes of SST files written during the
-//             window, as far as the cache can still grow (its capacity minus
-//             the SST bytes written before the window), add to the bound too.
+//             to the bound. And the block cache (256 MiB) holds only blocks of
+//             SST files, and the soak's reads touch nearly all of them (an
+//             as-of report folds a unit-year interleaved with all others): the
+//             bytes of SST files written during the window, as far as the
+//             cache can still grow (its capacity minus the SST bytes written
+//             before the window), add to the bound too.
 // Reported only: the RSS at the end of the warm-up and at the end (medians
 // of 5% of the window's samples) and the least-squares slope over the
 // window, in MiB per hour.
