@@ -78,7 +78,7 @@ class FaultTest : public ::testing::Test {
 // acknowledged, later ones are refused with the reason, reads keep working,
 // and after ResumeWrites the log takes appends again and verifies, also
 // after a restart.
-void ExpectFailRefuseResume(FaultTest* test, ClosableEventLog* log, FaultInjectionFileSystem* fs,
+void ExpectFailRefuseResume(ClosableEventLog* log, FaultInjectionFileSystem* fs,
                             const std::string& reason_part) {
   auto failed = log->Append(Request("s/1", {Event("e2")}));
   EXPECT_THAT(failed.status(), StatusIs(absl::StatusCode::kUnavailable, HasSubstr(reason_part)));
@@ -104,13 +104,12 @@ void ExpectFailRefuseResume(FaultTest* test, ClosableEventLog* log, FaultInjecti
   auto next = log->Append(Request("s/1", {Event("e3")}));
   ASSERT_THAT(next.status(), IsOk());
   EXPECT_EQ(next->first_position, 3u);
-  (void)test;
 }
 
 TEST_F(FaultTest, AFailedWalSyncIsNotAcknowledgedAndWritesResumeAfterReopen) {
   ASSERT_THAT(Append("e1").status(), IsOk());
   fs_->FailNext({FileOperation::kSync, kWalSuffix, 0, 1, false});
-  ExpectFailRefuseResume(this, log_.get(), fs_.get(), "injected I/O error");
+  ExpectFailRefuseResume(log_.get(), fs_.get(), "injected I/O error");
   ExpectVerifies();
   Reopen();
   EXPECT_EQ(log_->GetHead().position, 3u);
@@ -120,7 +119,7 @@ TEST_F(FaultTest, AFailedWalSyncIsNotAcknowledgedAndWritesResumeAfterReopen) {
 TEST_F(FaultTest, AFailedWalWriteIsNotAcknowledgedAndWritesResumeAfterReopen) {
   ASSERT_THAT(Append("e1").status(), IsOk());
   fs_->FailNext({FileOperation::kWrite, kWalSuffix, 0, 1, false});
-  ExpectFailRefuseResume(this, log_.get(), fs_.get(), "injected I/O error");
+  ExpectFailRefuseResume(log_.get(), fs_.get(), "injected I/O error");
   ExpectVerifies();
   Reopen();
   EXPECT_EQ(log_->GetHead().position, 3u);

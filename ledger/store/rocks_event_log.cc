@@ -293,6 +293,7 @@ class RocksEventLog final : public ClosableEventLog {
  private:
   // Open.
   absl::Status OpenDbInstance(bool read_only);
+  absl::StatusOr<std::optional<std::string>> OpenWritableElseReadOnly();
   absl::Status OpenForWritingOrReading();
   void CloseDbInstance();
   absl::Status DbAvailable() const;
@@ -536,20 +537,29 @@ absl::Status RocksEventLog::OpenDbInstance(bool read_only) {
 }
 
 // A database that cannot be opened for writing because of an I/O error or a
-// full disk is opened read-only, refusing writes until ResumeWrites succeeds:
-// a ledger restarted on a full disk still serves reads. Anything else (a
-// damaged database, a lock held by another process) fails the open.
-absl::Status RocksEventLog::OpenForWritingOrReading() {
+// full disk is opened read-only, so that reads go on (at start, and when
+// ResumeWrites reopens it); the result then says why writes cannot be taken.
+// Anything else (a damaged database, a lock held by another process) is an
+// error, and no database is open.
+absl::StatusOr<std::optional<std::string>> RocksEventLog::OpenWritableElseReadOnly() {
   absl::Status writable = OpenDbInstance(/*read_only=*/false);
-  if (writable.ok() || writable.code() != absl::StatusCode::kUnavailable) return writable;
+  if (writable.ok()) return std::optional<std::string>();
+  if (writable.code() != absl::StatusCode::kUnavailable) return writable;
   // Another process (or another log in this one) holds the database.
   if (absl::StrContains(writable.message(), "LOCK") || absl::StrContains(writable.message(), "lock hold")) {
     return writable;
   }
   if (!OpenDbInstance(/*read_only=*/true).ok()) return writable;
-  RefuseWrites(absl::StrCat("the database could not be opened for writing (", writable.message(),
-                            "); reads are served from a read-only instance"),
-               /*recoverable=*/true);
+  return std::optional<std::string>(std::string(writable.message()));
+}
+
+absl::Status RocksEventLog::OpenForWritingOrReading() {
+  ASSIGN_OR_RETURN(std::optional<std::string> not_writable, OpenWritableElseReadOnly());
+  if (not_writable) {
+    RefuseWrites(absl::StrCat("the database could not be opened for writing (", *not_writable,
+                              "); reads are served from a read-only instance"),
+                 /*recoverable=*/true);
+  }
   return absl::OkStatus();
 }
 
@@ -879,11 +889,11 @@ absl::Status RocksEventLog::RecoverOnWriter() {
   LEDGER_LOG_INFO("reopening the database to resume writes after: %s", state.refusal_reason);
   absl::WriterMutexLock db_lock(&db_mu_);
   CloseDbInstance();
-  if (absl::Status opened = OpenDbInstance(/*read_only=*/false); !opened.ok()) {
-    absl::Status read_only = OpenDbInstance(/*read_only=*/true);
+  absl::StatusOr<std::optional<std::string>> opened = OpenWritableElseReadOnly();
+  if (!opened.ok() || opened->has_value()) {
     std::string reason = absl::StrCat(
-        state.refusal_reason, "; reopening the database failed: ", opened.message(),
-        read_only.ok() ? "" : absl::StrCat("; reading is unavailable too: ", read_only.message()));
+        state.refusal_reason, "; reopening the database failed: ",
+        opened.ok() ? **opened : absl::StrCat(opened.status().message(), "; reading is unavailable too"));
     LEDGER_LOG_ERROR("ledger still refuses writes: %s", reason);
     absl::MutexLock lock(&state_mu_);
     write_state_ = WriteState{false, reason, /*recoverable=*/true};
