@@ -1,6 +1,7 @@
 #include "services/server.h"
 
 #include "absl/strings/str_cat.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -86,6 +87,10 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(EventLog* log,
   builder.RegisterService(server->audit_service_.get());
   builder.RegisterService(server->admin_service_.get());
   ApplyServerLimits(&builder);
+  server->calls_ = std::make_unique<CallsInFlight>();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(server->calls_->NewInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
@@ -156,7 +161,15 @@ void LedgerServer::Shutdown(absl::Duration grace) {
   if (write_watcher_.joinable()) write_watcher_.join();
   service_->BeginShutdown();
   audit_service_->BeginShutdown();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  const absl::Time deadline = absl::Now() + grace;
+  std::thread stopping([this, deadline] { server_->Shutdown(absl::ToChronoTime(deadline)); });
+  // gRPC's graceful shutdown would also wait, up to the deadline, for idle
+  // clients to close their connections (calls_in_flight.h); once every call
+  // has ended, close them now. A call that slips in meanwhile is cancelled,
+  // as it would be at the deadline.
+  calls_->AwaitNone(deadline);
+  grpc_server_cancel_all_calls(server_->c_server());
+  stopping.join();
   server_->Wait();
   if (sealer_ != nullptr) sealer_->Stop();
   if (publisher_ != nullptr) {

@@ -28,6 +28,7 @@
 #include "services/access.h"
 #include "services/admin_service.h"
 #include "services/audit_service.h"
+#include "services/calls_in_flight.h"
 #include "services/ledger_service.h"
 #include "services/report_service.h"
 
@@ -93,8 +94,10 @@ class LedgerServer {
   std::string address() const;
 
   // Stops accepting calls, ends subscriptions, lets in-flight calls finish for
-  // up to `grace`, then cancels what is left; then stops sealing and signs a
-  // last head covering everything acknowledged. Idempotent.
+  // up to `grace`, then cancels what is left and closes every connection (at
+  // once when no call is in flight: idle clients are not waited for); then
+  // stops sealing and signs a last head covering everything acknowledged.
+  // Idempotent.
   void Shutdown(absl::Duration grace);
 
   // Re-reads the principals file (SIGHUP); on error the principals in force
@@ -116,6 +119,7 @@ class LedgerServer {
   std::unique_ptr<ReportServiceImpl> report_service_;
   std::unique_ptr<AuditServiceImpl> audit_service_;
   std::unique_ptr<AdminServiceImpl> admin_service_;
+  std::unique_ptr<CallsInFlight> calls_;  // outlives server_ (declared before it)
   std::unique_ptr<grpc::Server> server_;
   bool shut_down_ = false;
 

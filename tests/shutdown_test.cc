@@ -4,6 +4,7 @@
 // reopened ledger verifies and accepts writes; clients see only UNAVAILABLE
 // (retryable), and the subscriber is told where to resume.
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -176,6 +177,35 @@ TEST(ShutdownTest, SigtermUnderLoadExitsZeroAndKeepsEveryAcknowledgedAppend) {
               "appends refused at shutdown:%s\n",
               acked.size(), static_cast<unsigned long long>((*log)->GetHead().position),
               absl::FormatDuration(took).c_str(), refused_codes.c_str());
+}
+
+// gRPC's graceful shutdown alone waits, up to the grace period, for every
+// client to close its connection after the GOAWAY; an idle client notices
+// only when its channel polls. Here the client's backup poller is off, so it
+// never would: the server must stop once no call is in flight.
+TEST(ShutdownTest, AnIdleClientConnectionDoesNotHoldUpTheStop) {
+  // Read by gRPC when it starts in this process (ctest runs each test alone).
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "0", /*overwrite=*/1);
+  TempDir dir;
+  LedgerdProcess server(dir.Sub("ledger"), dir.path(), {"--shutdown_grace_ms=20000"});
+  ASSERT_THAT(server.Start(), IsOk());
+  std::shared_ptr<grpc::Channel> channel = server.NewChannel();
+  auto stub = v1::LedgerService::NewStub(channel);
+  grpc::ClientContext context;
+  SetDeadline(&context, absl::Seconds(10));
+  v1::GetHeadResponse head;
+  ASSERT_TRUE(stub->GetHead(&context, v1::GetHeadRequest(), &head).ok());
+  absl::SleepFor(absl::Milliseconds(200));  // the call is over; the connection stays open
+
+  const absl::Time sigterm_at = absl::Now();
+  std::optional<int> status = server.Terminate(absl::Seconds(40));
+  const absl::Duration took = absl::Now() - sigterm_at;
+  ASSERT_TRUE(status.has_value()) << "ledgerd did not exit within 40 s of SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << testing::DescribeWaitStatus(*status) << "\n" << server.LogTail();
+  EXPECT_LT(took, absl::Seconds(5)) << "the stop waited for the idle client (grace 20 s)";
+  std::printf("an idle client's open connection: ledgerd stopped in %s\n",
+              absl::FormatDuration(took).c_str());
 }
 
 TEST(ShutdownTest, SigintOnAnIdleServerExitsZeroAndRestartsAtTheSameHead) {
