@@ -11,6 +11,11 @@
 //   grpc/single/T     an in-process LedgerServer on 127.0.0.1:0 and real
 //                     channels (one per --threads_per_channel threads)
 //   grpc/batchN/T
+//   grpc-async/...    the same server and channels; the T appenders are kept
+//                     in flight by completion callbacks (gRPC's callback API)
+//                     instead of one blocked client thread each: an
+//                     asynchronous client, whose own CPU on these shared
+//                     cores is far smaller
 //   grpc-tls/...      the same gRPC cases over TLS (a server certificate from a
 //                     throwaway CA made in memory), authentication off
 //   grpc-token/...    TLS and authentication on: the server reads a principals
@@ -27,8 +32,9 @@
 //                     the same group, and the raw baseline's write of the
 //                     same records
 //
-// Every figure is closed-loop: each thread issues its next append as soon as
-// the previous one is acknowledged. Only operations completed inside the
+// Every figure is closed-loop: each appender (a thread, or for grpc-async a
+// chain of callbacks) issues its next append as soon as the previous one is
+// acknowledged. Only operations completed inside the
 // measurement window (after --warmup) count. See docs/BENCHMARKS.md.
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -505,78 +511,49 @@ struct Measurement {
   int64_t context_switches = 0;
 };
 
-Measurement RunClosedLoop(int threads, double seconds, double warmup, const Op& op,
-                          const Hooks& hooks) {
-  struct PerThread {
-    int64_t ops = 0;
-    int64_t errors = 0;
-    std::string first_error;
-    std::vector<int64_t> latencies_ns;
-    std::vector<int64_t> tags;
-  };
-  std::vector<PerThread> per_thread(static_cast<size_t>(threads));
-  std::atomic<int64_t> window_start{0};
-  std::atomic<int64_t> window_end{0};
-  std::latch ready(threads + 1);
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      PerThread& mine = per_thread[static_cast<size_t>(t)];
-      mine.latencies_ns.reserve(1 << 16);
-      ready.arrive_and_wait();
-      const int64_t start = window_start.load();
-      const int64_t end = window_end.load();
-      for (uint64_t seq = 1;; ++seq) {
-        int64_t t0 = NowNs();
-        OpOutcome outcome = op(static_cast<uint32_t>(t), seq);
-        int64_t t1 = NowNs();
-        if (!outcome.ok) {
-          ++mine.errors;
-          if (mine.first_error.empty()) mine.first_error = outcome.error;
-        } else if (t1 >= start && t1 <= end) {
-          ++mine.ops;
-          mine.latencies_ns.push_back(t1 - t0);
-          if (outcome.group_tag != 0) mine.tags.push_back(outcome.group_tag);
-        }
-        if (t1 > end) break;
-        if (!outcome.ok && mine.errors > 1000) break;  // broken: do not spin
-      }
-    });
-  }
-  const int64_t start = NowNs() + static_cast<int64_t>(warmup * 1e9);
-  const int64_t end = start + static_cast<int64_t>(seconds * 1e9);
-  window_start.store(start);
-  window_end.store(end);
-  ready.arrive_and_wait();
+// What one appender saw.
+struct PerAppender {
+  int64_t ops = 0;
+  int64_t errors = 0;
+  std::string first_error;
+  std::vector<int64_t> latencies_ns;
+  std::vector<int64_t> tags;
+};
 
-  auto sleep_until = [](int64_t ns) {
-    int64_t now = NowNs();
-    if (ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(ns - now));
-  };
-  sleep_until(start);
+// Records one finished operation (only those completed inside [start, end]
+// count); false when the appender is to stop.
+bool RecordOutcome(const OpOutcome& outcome, int64_t t0, int64_t t1, int64_t start, int64_t end,
+                   PerAppender* mine) {
+  if (!outcome.ok) {
+    ++mine->errors;
+    if (mine->first_error.empty()) mine->first_error = outcome.error;
+  } else if (t1 >= start && t1 <= end) {
+    ++mine->ops;
+    mine->latencies_ns.push_back(t1 - t0);
+    if (outcome.group_tag != 0) mine->tags.push_back(outcome.group_tag);
+  }
+  if (t1 > end) return false;
+  return outcome.ok || mine->errors <= 1000;  // broken: do not spin
+}
+
+void SleepUntilNs(int64_t ns) {
+  int64_t now = NowNs();
+  if (ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(ns - now));
+}
+
+// Sleeps through the window [start, end] while measuring the process's and
+// the machine's CPU over it; the appenders' figures are added by Aggregate.
+Measurement MeasureWindow(int64_t start, int64_t end, double seconds, const Hooks& hooks) {
+  SleepUntilNs(start);
   const CpuTimes cpu0 = ReadCpuTimes();
   const Usage own0 = ProcessUsage();
   if (hooks.window_start) hooks.window_start();
-  sleep_until(end);
+  SleepUntilNs(end);
   if (hooks.window_end) hooks.window_end();
   const CpuTimes cpu1 = ReadCpuTimes();
   const Usage own1 = ProcessUsage();
-  for (std::thread& worker : workers) worker.join();
-
   Measurement m;
   m.seconds = seconds;
-  std::vector<int64_t> tags;
-  for (PerThread& mine : per_thread) {
-    m.ops += mine.ops;
-    m.errors += mine.errors;
-    if (m.first_error.empty()) m.first_error = mine.first_error;
-    m.latencies_ns.insert(m.latencies_ns.end(), mine.latencies_ns.begin(),
-                          mine.latencies_ns.end());
-    tags.insert(tags.end(), mine.tags.begin(), mine.tags.end());
-  }
-  std::sort(m.latencies_ns.begin(), m.latencies_ns.end());
-  std::sort(tags.begin(), tags.end());
-  m.distinct_groups = std::unique(tags.begin(), tags.end()) - tags.begin();
   const double ncpu = static_cast<double>(std::thread::hardware_concurrency());
   const double total = static_cast<double>(cpu1.total - cpu0.total);
   const double machine_cores =
@@ -585,6 +562,89 @@ Measurement RunClosedLoop(int threads, double seconds, double warmup, const Op& 
   m.minor_faults = own1.minor_faults - own0.minor_faults;
   m.context_switches = own1.context_switches - own0.context_switches;
   m.other_cores = std::max(0.0, machine_cores - m.process_cores);
+  return m;
+}
+
+void Aggregate(std::vector<PerAppender>& appenders, Measurement* m) {
+  std::vector<int64_t> tags;
+  for (PerAppender& mine : appenders) {
+    m->ops += mine.ops;
+    m->errors += mine.errors;
+    if (m->first_error.empty()) m->first_error = mine.first_error;
+    m->latencies_ns.insert(m->latencies_ns.end(), mine.latencies_ns.begin(),
+                           mine.latencies_ns.end());
+    tags.insert(tags.end(), mine.tags.begin(), mine.tags.end());
+  }
+  std::sort(m->latencies_ns.begin(), m->latencies_ns.end());
+  std::sort(tags.begin(), tags.end());
+  m->distinct_groups = std::unique(tags.begin(), tags.end()) - tags.begin();
+}
+
+Measurement RunClosedLoop(int threads, double seconds, double warmup, const Op& op,
+                          const Hooks& hooks) {
+  std::vector<PerAppender> per_thread(static_cast<size_t>(threads));
+  std::atomic<int64_t> window_start{0};
+  std::atomic<int64_t> window_end{0};
+  std::latch ready(threads + 1);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      PerAppender& mine = per_thread[static_cast<size_t>(t)];
+      mine.latencies_ns.reserve(1 << 16);
+      ready.arrive_and_wait();
+      const int64_t start = window_start.load();
+      const int64_t end = window_end.load();
+      for (uint64_t seq = 1;; ++seq) {
+        int64_t t0 = NowNs();
+        OpOutcome outcome = op(static_cast<uint32_t>(t), seq);
+        if (!RecordOutcome(outcome, t0, NowNs(), start, end, &mine)) break;
+      }
+    });
+  }
+  const int64_t start = NowNs() + static_cast<int64_t>(warmup * 1e9);
+  const int64_t end = start + static_cast<int64_t>(seconds * 1e9);
+  window_start.store(start);
+  window_end.store(end);
+  ready.arrive_and_wait();
+  Measurement m = MeasureWindow(start, end, seconds, hooks);
+  for (std::thread& worker : workers) worker.join();
+  Aggregate(per_thread, &m);
+  return m;
+}
+
+// An operation that completes asynchronously: it calls `done` exactly once,
+// later, from any thread, and never blocks.
+using AsyncOp =
+    std::function<void(uint32_t appender, uint64_t seq, std::function<void(OpOutcome)> done)>;
+
+// RunClosedLoop with `appenders` operations kept in flight by completion
+// callbacks instead of one thread each. Each appender's chain is sequential
+// (its next operation is issued from the previous one's callback), so its
+// PerAppender is only ever touched by one callback at a time.
+Measurement RunAsyncClosedLoop(int appenders, double seconds, double warmup, const AsyncOp& op,
+                               const Hooks& hooks) {
+  std::vector<PerAppender> per_appender(static_cast<size_t>(appenders));
+  std::vector<uint64_t> next_seq(static_cast<size_t>(appenders), 1);
+  const int64_t start = NowNs() + static_cast<int64_t>(warmup * 1e9);
+  const int64_t end = start + static_cast<int64_t>(seconds * 1e9);
+  std::latch finished(appenders);
+  std::function<void(uint32_t)> issue = [&](uint32_t a) {
+    const int64_t t0 = NowNs();
+    op(a, next_seq[a]++, [&, a, t0](OpOutcome outcome) {
+      if (RecordOutcome(outcome, t0, NowNs(), start, end, &per_appender[a])) {
+        issue(a);
+      } else {
+        finished.count_down();
+      }
+    });
+  };
+  for (int a = 0; a < appenders; ++a) {
+    per_appender[static_cast<size_t>(a)].latencies_ns.reserve(1 << 16);
+    issue(static_cast<uint32_t>(a));
+  }
+  Measurement m = MeasureWindow(start, end, seconds, hooks);
+  finished.wait();
+  Aggregate(per_appender, &m);
   return m;
 }
 
@@ -599,11 +659,10 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
 // Cases.
 
 // kGrpc* are the same gRPC cases, plain or secured (see the file comment).
-enum class Target { kRaw, kStore, kGrpc, kGrpcTls, kGrpcToken, kGrpcMtls, kMicro };
+enum class Target { kRaw, kStore, kGrpc, kGrpcAsync, kGrpcTls, kGrpcToken, kGrpcMtls, kMicro };
 
-bool IsGrpc(Target target) {
-  return target == Target::kGrpc || target == Target::kGrpcTls || target == Target::kGrpcToken ||
-         target == Target::kGrpcMtls;
+bool IsSecured(Target target) {
+  return target == Target::kGrpcTls || target == Target::kGrpcToken || target == Target::kGrpcMtls;
 }
 
 struct CaseSpec {
@@ -902,7 +961,7 @@ const Security& SecurityMaterial() {
 
 // The server's TLS and access options for a gRPC target.
 void SecureServer(Target target, services::ServerOptions* options) {
-  if (target == Target::kGrpc) return;
+  if (!IsSecured(target)) return;
   const Security& security = SecurityMaterial();
   options->tls.cert_chain = security.server.certificate;
   options->tls.private_key = security.server.private_key;
@@ -920,7 +979,7 @@ void SecureServer(Target target, services::ServerOptions* options) {
 // with a token, "authorization: Bearer <token>" on every call as ledgerctl
 // sends it (clients/ledgerctl/client.cc); with mTLS, the client certificate.
 std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(Target target) {
-  if (target == Target::kGrpc) return grpc::InsecureChannelCredentials();
+  if (!IsSecured(target)) return grpc::InsecureChannelCredentials();
   const Security& security = SecurityMaterial();
   if (target == Target::kGrpcMtls) {
     return testing::ClientTlsCredentials(security.ca.certificate, security.client);
@@ -929,6 +988,17 @@ std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(Target target) {
       testing::ClientTlsCredentials(security.ca.certificate);
   if (target == Target::kGrpcTls || absl::GetFlag(FLAGS_token_as_metadata)) return tls;
   return grpc::CompositeChannelCredentials(tls, grpc::AccessTokenCredentials(security.token));
+}
+
+OpOutcome AppendOutcome(const grpc::Status& status, const v1::AppendResponse& response) {
+  OpOutcome outcome;
+  if (!status.ok()) {
+    outcome.ok = false;
+    outcome.error = absl::StrCat("gRPC ", status.error_code(), ": ", status.error_message());
+  } else {
+    outcome.group_tag = response.recorded_at_micros();
+  }
+  return outcome;
 }
 
 CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
@@ -944,7 +1014,7 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
   std::unique_ptr<grpc::Server> own_server;
   int port = 0;
   const int max_pollers = absl::GetFlag(FLAGS_grpc_max_pollers);
-  if (max_pollers > 0 && spec.target != Target::kGrpc) {
+  if (max_pollers > 0 && spec.target != Target::kGrpc && spec.target != Target::kGrpcAsync) {
     Die("--grpc_max_pollers: the experiment serves the plain grpc cases only");
   }
   if (max_pollers <= 0) {
@@ -996,34 +1066,51 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
       spec.target == Target::kGrpcToken && absl::GetFlag(FLAGS_token_as_metadata)
           ? absl::StrCat("Bearer ", SecurityMaterial().token)
           : std::string();
-  Op op = [&](uint32_t thread, uint64_t seq) {
-    v1::AppendRequest request;
-    request.set_stream_id(StreamId(thread));
-    request.mutable_expected_version()->mutable_any();
+  auto fill_request = [&](uint32_t thread, uint64_t seq, v1::AppendRequest* request) {
+    request->set_stream_id(StreamId(thread));
+    request->mutable_expected_version()->mutable_any();
     for (int i = 0; i < per_op; ++i) {
       ProposedEvent event = MakeEvent(env.payload, thread, seq * per_op + i);
-      v1::ProposedEvent* proto = request.add_events();
+      v1::ProposedEvent* proto = request->add_events();
       proto->set_event_id(std::move(event.event_id));
       proto->set_event_type(std::move(event.event_type));
       proto->set_payload(std::move(event.payload));
       proto->set_content_type(std::move(event.content_type));
       proto->set_correlation_id(std::move(event.correlation_id));
     }
+  };
+  auto prepare_context = [&](grpc::ClientContext* context) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    if (!token_header.empty()) context->AddMetadata("authorization", token_header);
+  };
+  auto stub_of = [&](uint32_t thread) {
+    return stubs[static_cast<size_t>(thread) / static_cast<size_t>(per_channel)].get();
+  };
+  Op op = [&](uint32_t thread, uint64_t seq) {
+    v1::AppendRequest request;
+    fill_request(thread, seq, &request);
     v1::AppendResponse response;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    if (!token_header.empty()) context.AddMetadata("authorization", token_header);
-    grpc::Status status =
-        stubs[static_cast<size_t>(thread) / static_cast<size_t>(per_channel)]->Append(
-            &context, request, &response);
-    OpOutcome outcome;
-    if (!status.ok()) {
-      outcome.ok = false;
-      outcome.error = absl::StrCat("gRPC ", status.error_code(), ": ", status.error_message());
-    } else {
-      outcome.group_tag = response.recorded_at_micros();
-    }
-    return outcome;
+    prepare_context(&context);
+    return AppendOutcome(stub_of(thread)->Append(&context, request, &response), response);
+  };
+  // grpc-async: the call's state lives until its callback, which frees it.
+  struct AsyncCall {
+    grpc::ClientContext context;
+    v1::AppendRequest request;
+    v1::AppendResponse response;
+  };
+  AsyncOp async_op = [&](uint32_t appender, uint64_t seq, std::function<void(OpOutcome)> done) {
+    auto* call = new AsyncCall;
+    fill_request(appender, seq, &call->request);
+    prepare_context(&call->context);
+    stub_of(appender)->async()->Append(
+        &call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          OpOutcome outcome = AppendOutcome(status, call->response);
+          delete call;
+          done(std::move(outcome));
+        });
   };
   WriterCpu writer(opened.writer_candidates);
   uint64_t syncs0 = 0;
@@ -1036,11 +1123,14 @@ CaseResult RunGrpc(const CaseSpec& spec, const Env& env) {
                 writer.End();
                 syncs1 = opened.wal->syncs();
               }};
-  Measurement m = RunClosedLoop(spec.threads, env.seconds, env.warmup, op, hooks);
+  Measurement m = spec.target == Target::kGrpcAsync
+                      ? RunAsyncClosedLoop(spec.threads, env.seconds, env.warmup, async_op, hooks)
+                      : RunClosedLoop(spec.threads, env.seconds, env.warmup, op, hooks);
   FillFromMeasurement(m, &result);
   SetSyncs(m, syncs1 - syncs0, &result);
   result.writer_busy = writer.busy();
   result.note = absl::StrCat(channels, channels == 1 ? " channel" : " channels",
+                             spec.target == Target::kGrpcAsync ? ", callback client" : "",
                              max_pollers > 0 ? absl::StrCat(", pollers ", max_pollers) : "");
   stubs.clear();
   if (server) {
@@ -1313,8 +1403,9 @@ std::vector<CaseSpec> AllCases(const std::vector<int>& single, const std::vector
   const std::string batch = absl::StrCat("batch", batch_events);
   const std::pair<Target, const char*> targets[] = {
       {Target::kRaw, "raw"},           {Target::kStore, "store"},
-      {Target::kGrpc, "grpc"},         {Target::kGrpcTls, "grpc-tls"},
-      {Target::kGrpcToken, "grpc-token"}, {Target::kGrpcMtls, "grpc-mtls"}};
+      {Target::kGrpc, "grpc"},         {Target::kGrpcAsync, "grpc-async"},
+      {Target::kGrpcTls, "grpc-tls"},  {Target::kGrpcToken, "grpc-token"},
+      {Target::kGrpcMtls, "grpc-mtls"}};
   for (const auto& [target, name] : targets) {
     for (int t : single) {
       cases.push_back({absl::StrCat(name, "/", target == Target::kRaw ? "put" : "single", "/", t),
@@ -1460,6 +1551,7 @@ CaseResult RunCase(const CaseSpec& spec, const Env& env) {
     case Target::kRaw: return RunRaw(spec, env);
     case Target::kStore: return RunStore(spec, env);
     case Target::kGrpc:
+    case Target::kGrpcAsync:
     case Target::kGrpcTls:
     case Target::kGrpcToken:
     case Target::kGrpcMtls: return RunGrpc(spec, env);
@@ -1657,10 +1749,7 @@ int Main() {
   // the median of the rounds' ratios is reported below.
   std::map<std::string, std::vector<double>> paired_ratios;
   for (const auto& [name, results] : runs) {
-    if (results.empty() || !IsGrpc(results.front().spec.target) ||
-        results.front().spec.target == Target::kGrpc) {
-      continue;
-    }
+    if (results.empty() || !IsSecured(results.front().spec.target)) continue;
     const std::string plain = absl::StrCat("grpc", name.substr(name.find('/')));
     auto it = runs.find(plain);
     if (it == runs.end()) continue;
@@ -1715,6 +1804,8 @@ int Main() {
                find(absl::StrCat("store/single/", t)), find(raw), false, 1.0);
     PrintRatio(absl::StrCat("grpc single@", t, " / raw put@", t, " (appends/s)").c_str(),
                find(absl::StrCat("grpc/single/", t)), find(raw), false, 0.5);
+    PrintRatio(absl::StrCat("grpc-async single@", t, " / raw put@", t, " (appends/s)").c_str(),
+               find(absl::StrCat("grpc-async/single/", t)), find(raw), false, 0.5);
   }
   for (int t : batched) {
     std::string raw = absl::StrCat("raw/", batch, "/", t);
@@ -1722,13 +1813,16 @@ int Main() {
                find(absl::StrCat("store/", batch, "/", t)), find(raw), true, 1.0);
     PrintRatio(absl::StrCat("grpc ", batch, "@", t, " / raw ", batch, "@", t, " (events/s)").c_str(),
                find(absl::StrCat("grpc/", batch, "/", t)), find(raw), true, 0.8);
+    PrintRatio(
+        absl::StrCat("grpc-async ", batch, "@", t, " / raw ", batch, "@", t, " (events/s)").c_str(),
+        find(absl::StrCat("grpc-async/", batch, "/", t)), find(raw), true, 0.8);
   }
   std::printf("  (the brief's targets: store single@64 >= 1.0, grpc single@64 >= 0.5, grpc "
               "batched events/s >= 0.8; the others are shown for context)\n");
 
   bool any_secured = false;
   for (const auto& [name, result] : chosen) {
-    any_secured = any_secured || (IsGrpc(result.spec.target) && result.spec.target != Target::kGrpc);
+    any_secured = any_secured || IsSecured(result.spec.target);
   }
   if (any_secured) {
     std::printf("\nsecured gRPC against plain gRPC (same case, same run; appends/s%s; issue #6: "
