@@ -36,6 +36,7 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "ledger/testing/temp_dir.h"
+#include "tests/support/env.h"
 #include "tests/support/ledgerd_process.h"
 
 namespace ledger {
@@ -45,16 +46,10 @@ using ::ledger::testing::IsOk;
 using ::ledger::testing::LedgerdProcess;
 using ::ledger::testing::MakeEvent;
 using ::ledger::testing::SetDeadline;
+using ::ledger::testing::PositiveEnvInt;
 using ::ledger::testing::TempDir;
 
 constexpr int kClientThreads = 4;
-
-int EnvInt(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback;
-  int parsed = std::atoi(value);
-  return parsed > 0 ? parsed : fallback;
-}
 
 // The payload of an event is derived from its id, so that any reader can
 // check it; lengths vary from a few bytes to ~1.5 KiB.
@@ -303,10 +298,10 @@ class CrashTest : public ::testing::Test {
 };
 
 TEST_F(CrashTest, NoAcknowledgedAppendIsLostAcrossKills) {
-  const int kills = EnvInt("LEDGER_CRASH_KILLS", 6);
-  const int seconds = EnvInt("LEDGER_CRASH_SECONDS", 14);
-  const uint64_t seed = static_cast<uint64_t>(EnvInt("LEDGER_CRASH_SEED", 0)) != 0
-                            ? static_cast<uint64_t>(EnvInt("LEDGER_CRASH_SEED", 0))
+  const int kills = PositiveEnvInt("LEDGER_CRASH_KILLS", 6);
+  const int seconds = PositiveEnvInt("LEDGER_CRASH_SECONDS", 14);
+  const uint64_t seed = static_cast<uint64_t>(PositiveEnvInt("LEDGER_CRASH_SEED", 0)) != 0
+                            ? static_cast<uint64_t>(PositiveEnvInt("LEDGER_CRASH_SEED", 0))
                             : std::random_device()() % 1000000 + 1;
   std::printf("crash test: %d kills over %d s of load, %d client threads, seed %llu "
               "(LEDGER_CRASH_KILLS, LEDGER_CRASH_SECONDS, LEDGER_CRASH_SEED)\n",

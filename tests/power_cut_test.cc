@@ -49,6 +49,7 @@
 #include "ledger/testing/fault_injection_fs.h"
 #include "ledger/testing/temp_dir.h"
 #include "rocksdb/env.h"
+#include "tests/support/env.h"
 #include "tests/support/subprocess.h"
 
 namespace ledger {
@@ -62,16 +63,10 @@ using ::ledger::testing::ProcessResult;
 using ::ledger::testing::RunProcess;
 using ::ledger::testing::FaultInjectionFileSystem;
 using ::ledger::testing::IsOk;
+using ::ledger::testing::PositiveEnvInt;
 using ::ledger::testing::TempDir;
 
 constexpr int kAppenders = 6;
-
-int EnvInt(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return fallback;
-  const int parsed = std::atoi(value);
-  return parsed > 0 ? parsed : fallback;
-}
 
 uint64_t Seed() {
   const char* value = std::getenv("LEDGER_POWER_CUT_SEED");
@@ -319,7 +314,7 @@ Totals RunPowerCuts(bool lying_wal_syncs, int cycles) {
 }
 
 TEST(PowerCutTest, NoAcknowledgedAppendIsLostAcrossPowerCuts) {
-  const int cycles = EnvInt("LEDGER_POWER_CUTS", 24);
+  const int cycles = PositiveEnvInt("LEDGER_POWER_CUTS", 24);
   Totals totals = RunPowerCuts(/*lying_wal_syncs=*/false, cycles);
   std::printf("acknowledged lost: %llu of %llu across %d power cuts\n",
               static_cast<unsigned long long>(totals.lost),
