@@ -5,7 +5,8 @@
 // publisher on a file system that simulates power cuts
 // (ledger/testing/fault_injection_fs.h), appends from several threads
 // (single events and batches across streams) while signed heads go to the
-// head witness, and at a random moment cuts the power: every later write
+// head witness, and at a random moment (two times in three, while a sync of
+// the WAL or of a directory is in flight) cuts the power: every later write
 // fails, every unsynced byte, file and directory entry is dropped, and the
 // process ends on the spot (no orderly close, as in a real cut). The parent
 // then reopens the ledger and audits it:
@@ -27,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <map>
 #include <memory>
@@ -62,6 +64,8 @@ using ::ledger::testing::DurableFileOpsOn;
 using ::ledger::testing::ProcessResult;
 using ::ledger::testing::RunProcess;
 using ::ledger::testing::FaultInjectionFileSystem;
+using ::ledger::testing::FileOperation;
+using ::ledger::testing::kWalSuffix;
 using ::ledger::testing::IsOk;
 using ::ledger::testing::PositiveEnvInt;
 using ::ledger::testing::TempDir;
@@ -96,6 +100,7 @@ struct ChildCycle {
 constexpr char kChildEnv[] = "LEDGER_POWER_CUT_CHILD";
 
 std::string AckedPath(const std::string& dir, int cycle) { return absl::StrCat(dir, "/acked-", cycle, ".txt"); }
+std::string FilesPath(const std::string& dir, int cycle) { return absl::StrCat(dir, "/files-", cycle, ".txt"); }
 
 RocksEventLogOptions LogOptions(const std::string& dir, rocksdb::Env* env) {
   RocksEventLogOptions options;
@@ -150,6 +155,19 @@ class ChildLoad {
   std::string acknowledged_ ABSL_GUARDED_BY(mu_);  // "id position" lines
 };
 
+// Waits for an armed cut (CutPowerDuringNext); cuts now if none came soon.
+void AwaitCut(FaultInjectionFileSystem* fs) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(2);
+  while (!fs->power_cut() && absl::Now() < give_up) absl::SleepFor(absl::Microseconds(200));
+  fs->CutPower();
+}
+
+// Cuts the power while the next such sync runs, or soon if none comes.
+void CutDuringNext(FaultInjectionFileSystem* fs, FileOperation operation, const char* path_contains) {
+  fs->CutPowerDuringNext(operation, path_contains);
+  AwaitCut(fs);
+}
+
 // Runs one cycle and ends the process: exit code 0 after a cut, 3 when the
 // ledger cannot be opened or refuses writes (the parent's audit says why).
 [[noreturn]] void RunChildCycle(const ChildCycle& child) {
@@ -174,8 +192,19 @@ class ChildLoad {
   for (int t = 0; t < kAppenders; ++t) {
     appenders.emplace_back([&, t, seed = random()] { load.Appender(t, seed, &stop); });
   }
+  // Two cuts in three land while a sync is in flight, the moments at which an
+  // acknowledgement and durability can part: a WAL sync after the random
+  // delay, or one of the first directory syncs of the cycle (each makes the
+  // name of a new WAL, table file or manifest durable; they are rare, so
+  // the cut is armed from the start).
+  const int mode = static_cast<int>(random() % 3);
+  if (mode == 2) {
+    fs->CutPowerDuringNext(FileOperation::kDirSync, "", static_cast<int>(random() % 4));
+  }
   absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(5, 150)(random)));
-  fs->CutPower();
+  if (mode == 0) fs->CutPower();
+  if (mode == 1) CutDuringNext(fs.get(), FileOperation::kSync, kWalSuffix);
+  if (mode == 2) AwaitCut(fs.get());
   stop = true;
   for (std::thread& thread : appenders) thread.join();
   // The acknowledgements go to the parent through the real disk.
@@ -185,7 +214,14 @@ class ChildLoad {
     out.flush();
     if (!out.good()) std::_Exit(4);
   }
-  if (!fs->DropUnsyncedData().ok()) std::_Exit(5);
+  // What the cut drops, for the parent's failure message.
+  std::string files = fs->DescribeFiles();
+  absl::StatusOr<std::string> dropped = fs->DropUnsyncedData();
+  if (!dropped.ok()) std::_Exit(5);
+  {
+    std::ofstream out(FilesPath(child.dir, child.cycle), std::ios::trunc);
+    out << "log head at the cut: " << (*log)->GetHead().position << "\n" << files << *dropped << "\n";
+  }
   std::_Exit(0);  // no destructor runs: the machine is off
 }
 
@@ -234,6 +270,7 @@ class PowerCuts {
     }
     ++totals->cuts;
     ReadAcknowledged(cycle);
+    cycle_ = cycle;
     return Audit(totals);
   }
 
@@ -276,6 +313,9 @@ class PowerCuts {
           !at.ok()                ? std::string(at.status().message())
           : at->events.empty()    ? std::string("nothing")
                                   : at->events[0].envelope.event_id());
+      std::ifstream files(FilesPath(dir_.path(), cycle_));
+      absl::StrAppend(&totals->first_loss, "\nthe file system at cut ", cycle_, ":\n",
+                      std::string(std::istreambuf_iterator<char>(files), {}));
     }
     totals->acknowledged = acknowledged_.size();
     totals->lost = lost_.size();
@@ -297,6 +337,7 @@ class PowerCuts {
   std::mt19937_64 random_;
   std::map<std::string, uint64_t> acknowledged_;
   std::set<std::string> lost_;
+  int cycle_ = 0;  // the cycle being audited
 };
 
 Totals RunPowerCuts(bool lying_wal_syncs, int cycles) {

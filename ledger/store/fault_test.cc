@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -104,6 +105,56 @@ void ExpectFailRefuseResume(ClosableEventLog* log, FaultInjectionFileSystem* fs,
   auto next = log->Append(Request("s/1", {Event("e3")}));
   ASSERT_THAT(next.status(), IsOk());
   EXPECT_EQ(next->first_position, 3u);
+}
+
+// A new WAL file's name must be durable before the first append written
+// into it is acknowledged: RocksDB syncs the WAL's directory on the first
+// synced write after a switch (a RocksDB that decided before the switch,
+// as older code reads, would not). A flush syncs that directory too, so the
+// flush is held back (its table file cannot be created) while the test
+// appends into the new WAL; then a cut must lose nothing.
+TEST(FaultWalSwitchTest, TheFirstAppendIntoANewWalIsAcknowledgedOnlyOnceItsNameIsDurable) {
+  TempDir dir;
+  auto fs = std::make_shared<FaultInjectionFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  RocksEventLogOptions options;
+  options.data_dir = dir.Sub("ledger");
+  options.env = env.get();
+  options.write_buffer_bytes = 64 << 10;
+  auto log = OpenRocksEventLog(options);
+  ASSERT_THAT(log.status(), IsOk());
+  auto wal_files = [&] {
+    std::vector<FaultInjectionFileSystem::TrackedFile> wals;
+    for (const FaultInjectionFileSystem::TrackedFile& file : fs->Files()) {
+      if (absl::EndsWith(file.path, kWalSuffix)) wals.push_back(file);
+    }
+    return wals;
+  };
+  const size_t wals_at_open = wal_files().size();
+  fs->HoldCreates(".sst");
+  const std::string payload(900, 'x');
+  int appended = 0;
+  while (wal_files().size() == wals_at_open) {
+    ASSERT_LT(appended, 1000) << "the memtables never switched: the test proves nothing";
+    ProposedEvent event = Event(absl::StrCat("e", ++appended));
+    event.payload = payload;
+    ASSERT_THAT((*log)->Append(Request("s/1", {event})).status(), IsOk());
+  }
+  // The append just acknowledged was the first into the new WAL.
+  for (const FaultInjectionFileSystem::TrackedFile& file : wal_files()) {
+    EXPECT_TRUE(file.synced_size == 0 || file.name_durable)
+        << "append " << appended << " was acknowledged while WAL " << file.path << " holds "
+        << file.synced_size << " durable bytes under a name a power cut would drop";
+  }
+  fs->CutPower();
+  fs->ReleaseCreates();
+  log->reset();  // every write after the cut fails, the close's too
+  ASSERT_THAT(fs->DropUnsyncedData().status(), IsOk());
+  fs->RestorePower();
+  auto reopened = OpenRocksEventLog(options);
+  ASSERT_THAT(reopened.status(), IsOk());
+  EXPECT_EQ((*reopened)->GetHead().position, static_cast<uint64_t>(appended));
+  EXPECT_THAT((*reopened)->GetEvent(absl::StrCat("e", appended)).status(), IsOk());
 }
 
 TEST_F(FaultTest, AFailedWalSyncIsNotAcknowledgedAndWritesResumeAfterReopen) {

@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -87,11 +88,22 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
   void FailNext(InjectedFault fault);
   void SetDiskFull(bool full);
   void ClearFaults();  // also clears the disk-full state
+  // Makes the creation of files whose path contains `path_contains` wait
+  // until ReleaseCreates(): holds back, say, a flush (".sst") so that a test
+  // sees what the writes alone made durable.
+  void HoldCreates(std::string path_contains);
+  void ReleaseCreates();
   // How many operations an injected fault (or the full disk) has failed.
   int faults_fired() const;
 
   // --- Power cuts.
   void CutPower();
+  // Cuts the power while a sync of a file or directory (`operation` kSync or
+  // kDirSync) whose path contains `path_contains` is in flight, the first
+  // such sync after `skip` others: the disk did the work, but the power went
+  // before the caller heard back, so it made nothing durable and must
+  // report a failure.
+  void CutPowerDuringNext(FileOperation operation, std::string path_contains = "", int skip = 0);
   bool power_cut() const;
   // Call with every file of the cut process closed. Returns what it did
   // ("truncated 3 files, removed 2, undid 1 rename") or the first error.
@@ -103,6 +115,18 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
 
   // --- Counters.
   uint64_t syncs() const;  // file syncs that made bytes durable
+  // The files written through this file system since it was made (or since
+  // the last cut), as a cut would treat them now.
+  struct TrackedFile {
+    std::string path;
+    uint64_t size = 0;          // bytes written
+    uint64_t synced_size = 0;   // of which durable
+    bool name_durable = true;   // its directory entry survives a cut
+  };
+  std::vector<TrackedFile> Files() const;
+  // The same as text, one line per file, then the renames a cut undoes. For
+  // the failure messages of tests.
+  std::string DescribeFiles() const;
 
   // --- rocksdb::FileSystem.
   rocksdb::IOStatus NewWritableFile(const std::string& path, const rocksdb::FileOptions& options,
@@ -135,7 +159,8 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
   void AfterAppend(const std::string& path, uint64_t size_after);
   rocksdb::IOStatus AfterSync(const std::string& path, uint64_t size);
   bool IgnoresSync(const std::string& path);
-  void AfterDirSync(const std::string& directory);
+  rocksdb::IOStatus AfterDirSync(const std::string& directory);
+  void CutIfArmed(FileOperation operation, const std::string& path);
 
  private:
   struct FileState {
@@ -150,6 +175,7 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
     bool from_entry_durable = true;         // whether the old name would survive a cut
   };
 
+  void WaitWhileCreatesHeld(const std::string& path);
   rocksdb::IOStatus Track(const std::string& path, bool existed, uint64_t size)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::optional<rocksdb::IOStatus> MatchFault(FileOperation operation, const std::string& path)
@@ -162,6 +188,13 @@ class FaultInjectionFileSystem : public rocksdb::FileSystemWrapper {
   int faults_fired_ ABSL_GUARDED_BY(mu_) = 0;
   bool power_cut_ ABSL_GUARDED_BY(mu_) = false;
   bool wal_syncs_ignored_ ABSL_GUARDED_BY(mu_) = false;
+  std::string held_creates_ ABSL_GUARDED_BY(mu_);  // "" when none is held
+  struct CutDuring {
+    FileOperation operation;
+    std::string path_contains;
+    int skip = 0;
+  };
+  std::optional<CutDuring> cut_during_ ABSL_GUARDED_BY(mu_);
   uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;
   // Files written through this file system since the last drop, by path.
   std::map<std::string, FileState> files_ ABSL_GUARDED_BY(mu_);

@@ -2,11 +2,14 @@
 // cut keeps and drops, and which operations its faults fail.
 #include "ledger/testing/fault_injection_fs.h"
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ledger/testing/temp_dir.h"
@@ -98,6 +101,54 @@ TEST_F(FaultInjectionFsTest, ANewFileSurvivesOnlyOnceItsDirectoryIsSynced) {
   Cut();
   EXPECT_EQ(Slurp(dir_.Sub("kept")), "k");
   EXPECT_EQ(Slurp(dir_.Sub("lost")), "(missing)");
+}
+
+// A sync the power cut while it ran made nothing durable, and says so: a
+// caller told "synced" would acknowledge what the cut then drops. (The model
+// once reported such a directory sync as a success.)
+TEST_F(FaultInjectionFsTest, ASyncCutWhileInFlightFailsAndMakesNothingDurable) {
+  auto file = Create(dir_.Sub("new.log"));
+  ASSERT_TRUE(Append(file.get(), "bytes").ok());
+  fs_->CutPowerDuringNext(FileOperation::kSync, "new.log");
+  EXPECT_FALSE(Sync(file.get()).ok());
+  EXPECT_TRUE(fs_->power_cut());
+  file.reset();
+  Cut();
+  EXPECT_EQ(Slurp(dir_.Sub("new.log")), "(missing)");
+}
+
+TEST_F(FaultInjectionFsTest, ADirectorySyncCutWhileInFlightFailsAndLeavesTheNameUndurable) {
+  auto file = Create(dir_.Sub("new.log"));
+  ASSERT_TRUE(Append(file.get(), "bytes").ok());
+  ASSERT_TRUE(Sync(file.get()).ok());
+  fs_->CutPowerDuringNext(FileOperation::kDirSync);
+  EXPECT_FALSE(SyncDir().ok());
+  bool found = false;
+  for (const FaultInjectionFileSystem::TrackedFile& tracked : fs_->Files()) {
+    if (tracked.path != dir_.Sub("new.log")) continue;
+    found = true;
+    EXPECT_EQ(tracked.synced_size, 5u);
+    EXPECT_FALSE(tracked.name_durable);
+  }
+  EXPECT_TRUE(found) << fs_->DescribeFiles();
+  file.reset();
+  Cut();
+  EXPECT_EQ(Slurp(dir_.Sub("new.log")), "(missing)");
+}
+
+TEST_F(FaultInjectionFsTest, HeldCreatesWaitUntilReleased) {
+  fs_->HoldCreates(".sst");
+  std::atomic<bool> created{false};
+  std::thread creator([&] {
+    auto file = Create(dir_.Sub("000001.sst"));
+    created = true;
+  });
+  auto other = Create(dir_.Sub("000002.log"));  // not held
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(created.load());
+  fs_->ReleaseCreates();
+  creator.join();
+  EXPECT_TRUE(created.load());
 }
 
 TEST_F(FaultInjectionFsTest, ARenameIsUndoneUntilItsDirectoryIsSynced) {
