@@ -111,7 +111,7 @@ absl::StatusOr<SakipLedger::Snapshot> SakipLedger::SnapshotAt(const std::string&
   std::shared_ptr<const Snapshot> cached;
   {
     absl::MutexLock lock(&cache_mu_);
-    if (auto it = cache_.find(stream_id); it != cache_.end()) cached = it->second;
+    cached = cache_.Get(stream_id);
   }
   Snapshot snapshot;
   if (cached != nullptr && cached->last_event_position <= position) snapshot = *cached;
@@ -120,8 +120,7 @@ absl::StatusOr<SakipLedger::Snapshot> SakipLedger::SnapshotAt(const std::string&
   if (snapshot.stream_version > cached_version &&
       (cached == nullptr || snapshot.stream_version > cached->stream_version)) {
     absl::MutexLock lock(&cache_mu_);
-    if (cache_.size() >= limits::kMaxCachedUnitYears) cache_.clear();
-    cache_[stream_id] = std::make_shared<const Snapshot>(snapshot);
+    cache_.Put(stream_id, std::make_shared<const Snapshot>(snapshot), snapshot.stream_version);
   }
   return snapshot;
 }

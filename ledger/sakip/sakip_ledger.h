@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -39,7 +38,9 @@
 #include "ledger/projections/report.h"
 #include "ledger/projections/unit_year_state.h"
 #include "ledger/store/event_log.h"
+#include "ledger/limits.h"
 #include "ledger/util/clock.h"
+#include "ledger/util/weighted_lru.h"
 #include "sakip/v1/events.pb.h"
 
 namespace ledger {
@@ -152,8 +153,10 @@ class SakipLedger {
   EventLog* const log_;
   Clock* const clock_;
   absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<const Snapshot>> cache_
-      ABSL_GUARDED_BY(cache_mu_);
+  // Folded unit-years by stream id, weighed by their stream version (the
+  // events folded); limits.h bounds both.
+  WeightedLru<Snapshot> cache_ ABSL_GUARDED_BY(cache_mu_){limits::kMaxCachedUnitYears,
+                                                          limits::kMaxCachedUnitYearEvents};
 };
 
 }  // namespace ledger
