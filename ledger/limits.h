@@ -108,10 +108,12 @@ inline constexpr size_t kStreamVersionCacheEntries = 1 << 18;
 
 // Unit-years whose folded state the SAKIP ledger caches (a cache: a miss
 // folds the stream from the log), and the events folded into them all. A
-// folded unit-year takes roughly 0.8 KB per event (measured in a soak: 4096
-// cached unit-years of 400 events grew the server by ~330 KB each), so the
-// events bound keeps the cache near 50 MiB whatever the unit-years' sizes;
-// 65,536 events are the working set of ~160 unit-years of 400 events.
+// folded unit-year takes about 0.4 KB per event (measured: the soak's
+// 400-event unit-years fold into ~154 KB each, and a soak grew by about that
+// per unit-year it touched while the cache was bounded only in unit-years:
+// 4096 of them would have been ~630 MB). The events bound keeps the cache
+// near 25 MiB whatever the unit-years' sizes; 65,536 events are the working
+// set of ~160 unit-years of 400 events.
 inline constexpr size_t kMaxCachedUnitYears = 4096;
 inline constexpr uint64_t kMaxCachedUnitYearEvents = 65536;
 
