@@ -99,23 +99,25 @@ class FaultDirectory final : public rocksdb::FSDirectoryWrapper {
       : FSDirectoryWrapper(std::move(directory)), fs_(fs), path_(std::move(path)) {}
 
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* debug) override {
-    rocksdb::IOStatus status = fs_->BeforeOperation(FileOperation::kDirSync, path_);
-    if (status.ok()) status = FSDirectoryWrapper::Fsync(options, debug);
-    if (!status.ok()) return status;
-    fs_->CutIfArmed(FileOperation::kDirSync, path_);
-    return fs_->AfterDirSync(path_);
+    return SyncWith([&] { return FSDirectoryWrapper::Fsync(options, debug); });
   }
   rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& options,
                                         rocksdb::IODebugContext* debug,
                                         const rocksdb::DirFsyncOptions& dir_options) override {
+    return SyncWith(
+        [&] { return FSDirectoryWrapper::FsyncWithDirOptions(options, debug, dir_options); });
+  }
+
+ private:
+  template <typename SyncFn>
+  rocksdb::IOStatus SyncWith(SyncFn sync) {
     rocksdb::IOStatus status = fs_->BeforeOperation(FileOperation::kDirSync, path_);
-    if (status.ok()) status = FSDirectoryWrapper::FsyncWithDirOptions(options, debug, dir_options);
+    if (status.ok()) status = sync();
     if (!status.ok()) return status;
     fs_->CutIfArmed(FileOperation::kDirSync, path_);
     return fs_->AfterDirSync(path_);
   }
 
- private:
   FaultInjectionFileSystem* const fs_;
   const std::string path_;
 };

@@ -2,9 +2,10 @@
 // (what each entry costs in memory, in any unit the caller chooses).
 //
 // Why both: a bound on entries alone lets memory grow with the size of what
-// is cached. The SAKIP ledger's folded unit-years grow with their events; a
-// cache of 4096 unit-years of a few hundred events each took over a gigabyte
-// in a soak, so it is bounded by the events folded into it as well.
+// is cached. The SAKIP ledger's folded unit-years grow with their events: a
+// cache of 4096 unit-years of 400 events each would hold ~630 MB, and a soak
+// grew by that cache until it failed, so it is bounded by the events folded
+// into it as well.
 //
 // Values are held as shared_ptr<const V>: a caller keeps what it got even
 // after the entry is evicted or replaced.
