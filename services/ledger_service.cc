@@ -195,7 +195,10 @@ grpc::Status LedgerServiceImpl::GetEvent(grpc::ServerContext* context,
   if (!event.ok()) return ToGrpcStatus(event.status());
   auto [action, unit] = ReadActionFor(event->envelope.stream_id());
   if (grpc::Status denied = access_->Authorize(context, kGetEvent, caller, action, unit); !denied.ok()) {
-    return denied;
+    // Answered as for an id never recorded: PERMISSION_DENIED here would tell
+    // the caller that the id exists outside what it may read. The refusal,
+    // with its real reason, is in the denied-attempt log for inspectors.
+    return ToGrpcStatus(EventNotRecordedError(request->event_id()));
   }
   ToProto(*event, request->include_stored_bytes(), response->mutable_event());
   return grpc::Status::OK;

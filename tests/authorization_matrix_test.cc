@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/create_channel.h"
@@ -79,6 +80,9 @@ struct Row {
   std::function<grpc::Status(grpc::ClientContext*, const std::shared_ptr<grpc::Channel>&,
                              const std::string& unit, const Principal&)>
       call;
+  // The method answers a refusal NOT_FOUND, as for an id never recorded, so
+  // as not to tell that the id exists (GetEvent; docs/ACCESS.md).
+  bool refuses_as_not_found = false;
 };
 
 std::string Nip(int serial) { return absl::StrFormat("19800101200501%d%03d", 1, serial); }
@@ -127,6 +131,11 @@ class AuthorizationMatrixTest : public ::testing::Test {
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     if (!credential.authorization.empty()) context.AddMetadata("authorization", credential.authorization);
     return row.call(&context, credential.channel, unit, principal);
+  }
+  // For a row whose method hides existence, NOT_FOUND of an id that exists.
+  static bool IsRefusal(const Row& row, const grpc::Status& status) {
+    return (row.refuses_as_not_found && status.error_code() == grpc::StatusCode::NOT_FOUND) ||
+           IsRefusal(status, /*handshake_may_refuse=*/true);
   }
   static bool IsRefusal(const grpc::Status& status, bool handshake_may_refuse) {
     return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
@@ -330,7 +339,8 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                     request.set_event_id(unit == kInside ? suite_->inside_event_id : suite_->outside_event_id);
                     v1::GetEventResponse response;
                     return ledger(channel)->GetEvent(context, request, &response);
-                  }});
+                  },
+                  /*refuses_as_not_found=*/true});
   rows.push_back({"/ledger.v1.LedgerService/GetPositionAt", "", every, Reach::kAnyScope,
                   [=](auto* context, const Channel& channel, const std::string&, const Principal&) {
                     v1::GetPositionAtRequest request;
@@ -577,13 +587,13 @@ TEST_F(AuthorizationMatrixTest, EveryRoleAgainstEveryRpcInsideAndOutsideItsScope
                                                 status.error_code(), " ", status.error_message());
           if (Expected(row, principal, inside)) {
             ++authorized_attempts;
-            if (IsRefusal(status, /*handshake_may_refuse=*/true)) {
+            if (IsRefusal(row, status)) {
               ++authorized_refused;
               ADD_FAILURE() << "authorized call refused: " << what;
             }
           } else {
             ++unauthorized_attempts;
-            if (!IsRefusal(status, /*handshake_may_refuse=*/false)) {
+            if (!IsRefusal(row, status) || status.error_code() == grpc::StatusCode::UNAVAILABLE) {
               ++unauthorized_successes;
               ADD_FAILURE() << "unauthorized success: " << what;
             }
@@ -717,6 +727,71 @@ TEST_F(AuthorizationMatrixTest, RefusalsAreRecordedForInspectorsInScope) {
   EXPECT_GE(national.denied_total(), national.unauthenticated_total() + national.permission_denied_total());
   EXPECT_GT(national.unauthenticated_total(), 0u);
   EXPECT_GT(national.permission_denied_total(), 0u);
+}
+
+// GetEvent must not tell a caller which event ids exist beyond what it may
+// read: an event of another unit, or one the caller's role may not read, is
+// answered exactly as an id never recorded. The real reason goes to the
+// denied-attempt log, where the other unit's inspectors see it.
+TEST_F(AuthorizationMatrixTest, GetEventAnswersAnEventTheCallerMayNotReadAsNeverRecorded) {
+  auto get = [&](const Principal& who, const std::string& event_id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", who.token));
+    v1::GetEventRequest request;
+    request.set_event_id(event_id);
+    v1::GetEventResponse response;
+    grpc::Status status = v1::LedgerService::NewStub(suite_->Channel())->GetEvent(&context, request, &response);
+    EXPECT_FALSE(response.has_event()) << who.name << " got " << event_id;
+    return status;
+  };
+  // The message names the id asked for; with the id taken out, the answers
+  // for an existing and an unrecorded id must be the same bytes.
+  auto answer = [](const grpc::Status& status, const std::string& event_id) {
+    return absl::StrCat(status.error_code(), " ",
+                        absl::StrReplaceAll(status.error_message(), {{event_id, "<id>"}}));
+  };
+  const std::string unrecorded = "no-such-event-" + suite_->outside_event_id;
+  const Principal& inspector_lumajang = suite_->principals[3];
+  const Principal& operator_lumajang = suite_->principals[0];
+  ASSERT_EQ(inspector_lumajang.name, "inspector.lumajang");
+  ASSERT_EQ(operator_lumajang.name, "operator.lumajang");
+
+  const grpc::Status never = get(inspector_lumajang, unrecorded);
+  ASSERT_EQ(never.error_code(), grpc::StatusCode::NOT_FOUND) << never.error_message();
+  const grpc::Status other_unit = get(inspector_lumajang, suite_->outside_event_id);
+  EXPECT_EQ(answer(other_unit, suite_->outside_event_id), answer(never, unrecorded));
+  // A role that reads no unit's events: the same, inside its own scope too.
+  EXPECT_EQ(answer(get(operator_lumajang, suite_->inside_event_id), suite_->inside_event_id),
+            answer(get(operator_lumajang, unrecorded), unrecorded));
+  // The control: in scope, the event is served.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", inspector_lumajang.token));
+  v1::GetEventRequest request;
+  request.set_event_id(suite_->inside_event_id);
+  v1::GetEventResponse served;
+  ASSERT_TRUE(v1::LedgerService::NewStub(suite_->Channel())->GetEvent(&context, request, &served).ok());
+  EXPECT_EQ(served.event().envelope().event_id(), suite_->inside_event_id);
+
+  // The refusal is on record with its real reason, under the event's unit.
+  grpc::ClientContext listing;
+  listing.AddMetadata("authorization", absl::StrCat("Bearer ", suite_->principals[9].token));
+  sakip::v1::ListDeniedAttemptsRequest list_request;
+  list_request.set_unit_code(kOutside);
+  list_request.set_max_count(1000);
+  sakip::v1::ListDeniedAttemptsResponse denied;
+  ASSERT_TRUE(sakip::v1::AuditService::NewStub(suite_->Channel())
+                  ->ListDeniedAttempts(&listing, list_request, &denied)
+                  .ok());
+  bool found = false;
+  for (const auto& attempt : denied.attempts()) {
+    if (attempt.method() != "/ledger.v1.LedgerService/GetEvent" || attempt.principal() != "inspector.lumajang") {
+      continue;
+    }
+    found = true;
+    EXPECT_EQ(attempt.code(), "PERMISSION_DENIED");
+    EXPECT_EQ(attempt.unit(), kOutside);
+  }
+  EXPECT_TRUE(found) << "the refused GetEvent is not in the denied-attempt log";
 }
 
 TEST_F(AuthorizationMatrixTest, OnePrincipalHoldsAtMostItsShareOfLiveSubscriptions) {

@@ -140,6 +140,11 @@ class Subscription {
 // not call back into the log.
 using AppendCallback = absl::AnyInvocable<void(absl::StatusOr<AppendResult>) &&>;
 
+// GetEvent's answer for an id that no acknowledged event has. A server that
+// refuses a caller an event outside its scope answers with this same status,
+// so that the refusal does not tell which ids exist.
+absl::Status EventNotRecordedError(std::string_view event_id);
+
 class EventLog {
  public:
   virtual ~EventLog() = default;
@@ -156,6 +161,7 @@ class EventLog {
   // From `from_position` (0: start for forward, head for backward).
   virtual absl::StatusOr<ReadPage> ReadAll(uint64_t from_position, Direction direction,
                                            size_t max_count) = 0;
+  // NotFound (EventNotRecordedError) when no acknowledged event has the id.
   virtual absl::StatusOr<RecordedEvent> GetEvent(std::string_view event_id) = 0;
   // The streams whose id starts with `prefix` and that have an acknowledged
   // event, in byte order, after `start_after` (empty: from the first).

@@ -1802,7 +1802,7 @@ absl::StatusOr<RecordedEvent> RocksEventLog::GetEvent(std::string_view event_id)
   RETURN_IF_ERROR(ValidateEventId("event_id", event_id));
   ASSIGN_OR_RETURN(std::optional<keys::IdEntry> entry, LookupId(event_id));
   if (!entry || entry->position > PublishedHeadPosition()) {
-    return absl::NotFoundError(absl::StrCat("event_id: '", Absl(event_id), "' is not recorded"));
+    return EventNotRecordedError(event_id);
   }
   ASSIGN_OR_RETURN(RecordedEvent event, ReadPosition(entry->position));
   if (event.envelope.event_id() != event_id) {
