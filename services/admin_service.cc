@@ -12,6 +12,7 @@ namespace {
 constexpr char kCreateBackup[] = "/ledger.v1.AdminService/CreateBackup";
 constexpr char kListBackups[] = "/ledger.v1.AdminService/ListBackups";
 constexpr char kVerifyBackup[] = "/ledger.v1.AdminService/VerifyBackup";
+constexpr char kPruneBackups[] = "/ledger.v1.AdminService/PruneBackups";
 
 // Inside the backup directory, next to BackupEngine's own subdirectories.
 constexpr char kScratchName[] = "/.verify-scratch";
@@ -91,6 +92,22 @@ grpc::Status AdminServiceImpl::VerifyBackup(grpc::ServerContext* context, const 
   ToProto(verification->backup, response->mutable_backup());
   response->set_deep(verification->deep);
   response->set_verified_events(verification->verified_events);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::PruneBackups(grpc::ServerContext* context, const v1::PruneBackupsRequest* request,
+                                            v1::PruneBackupsResponse* response) {
+  if (grpc::Status refused = Admit(context, kPruneBackups, "prune backups"); !refused.ok()) return refused;
+  PruneBackupsOptions options;
+  options.backup_dir = options_.backup_dir;
+  options.keep_newest = request->keep_newest();
+  options.dry_run = request->dry_run();
+  absl::MutexLock lock(&backup_mu_);
+  absl::StatusOr<PruneBackupsResult> pruned = ledger::PruneBackups(options);
+  if (!pruned.ok()) return ToGrpcStatus(pruned.status());
+  for (const BackupInfo& backup : pruned->deleted) ToProto(backup, response->add_deleted());
+  for (const BackupInfo& backup : pruned->kept) ToProto(backup, response->add_kept());
+  for (uint32_t id : pruned->corrupt_left) response->add_corrupt_left(id);
   return grpc::Status::OK;
 }
 

@@ -44,6 +44,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                            v1::ListBackupsResponse* response) override;
   grpc::Status VerifyBackup(grpc::ServerContext* context, const v1::VerifyBackupRequest* request,
                             v1::VerifyBackupResponse* response) override;
+  grpc::Status PruneBackups(grpc::ServerContext* context, const v1::PruneBackupsRequest* request,
+                            v1::PruneBackupsResponse* response) override;
 
  private:
   // Access, then the backup directory and the call's deadline.

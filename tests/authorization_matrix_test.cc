@@ -536,6 +536,14 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
                     v1::VerifyBackupResponse response;
                     return admin(channel)->VerifyBackup(context, {}, &response);
                   }});
+  rows.push_back({"/ledger.v1.AdminService/PruneBackups", "dry run", {R::kAdmin}, Reach::kEveryUnit,
+                  [=](auto* context, const Channel& channel, const std::string&, const Principal&) {
+                    v1::PruneBackupsRequest request;
+                    request.set_keep_newest(1);
+                    request.set_dry_run(true);  // the matrix deletes nothing
+                    v1::PruneBackupsResponse response;
+                    return admin(channel)->PruneBackups(context, request, &response);
+                  }});
   return rows;
 }
 
@@ -565,7 +573,7 @@ TEST_F(AuthorizationMatrixTest, EveryServiceMethodHasARow) {
       ++methods;
     }
   }
-  EXPECT_EQ(methods, 8 + 3 + 12 + 3);
+  EXPECT_EQ(methods, 8 + 3 + 12 + 4);
 }
 
 TEST_F(AuthorizationMatrixTest, EveryRoleAgainstEveryRpcInsideAndOutsideItsScope) {

@@ -480,10 +480,11 @@ example:
   ledgerctl verify-bundle klakah-tw2.bundle --public_key ledger.pub
 )",
        {{"public_key"}, {"figures", false}}, 1, 1, RunVerifyBundle},
-      {"backup", "online backups on the server: create, list, verify",
+      {"backup", "online backups on the server: create, list, verify, prune",
        R"(usage: ledgerctl backup create
        ledgerctl backup list
        ledgerctl backup verify [BACKUP_ID] [--deep]
+       ledgerctl backup prune --keep N [--dry-run]
 
 Online backups of the ledger (docs/BACKUP.md), written by ledgerd into its
 own --backup_dir (never a path you choose here), while appends go on. Needs
@@ -498,6 +499,11 @@ the admin role with scope "*".
            when one does not match
   --deep   verify also restores the backup into a scratch directory on the
            server and verifies the whole hash chain and Merkle tree there
+  prune    deletes every backup but the newest N (--keep N, at least 1),
+           with the files only they hold; first checks that the newest
+           backup verifies, and deletes nothing when it does not (DATA_LOSS).
+           Backups with corrupt metadata are listed and left alone.
+  --dry-run  prune only prints what it would delete
 
 A backup of a large ledger takes a while: raise --timeout-ms (the call is not
 cancelled on the server when the client gives up). Restoring is done with the
@@ -506,8 +512,9 @@ server stopped: ledgerd --restore_from=BACKUP_DIR --data_dir=NEW_DIR.
 examples:
   ledgerctl --timeout-ms 600000 backup create
   ledgerctl backup verify 3 --deep --json
+  ledgerctl backup prune --keep 30 --dry-run
 )",
-       {{"deep", false}}, 1, 2, RunBackup},
+       {{"deep", false}, {"keep"}, {"dry-run", false}}, 1, 2, RunBackup},
   };
   return commands;
 }

@@ -8,7 +8,7 @@
 //   commands_audit.cc  - history, explain, diff, late (sakip.v1.AuditService)
 //   commands_trust.cc  - public-key, signed-head, verify-event (signed tree heads)
 //   commands_bundle.cc - bundle, verify-bundle (the auditor bundle)
-//   commands_backup.cc - backup create|list|verify (ledger.v1.AdminService)
+//   commands_backup.cc - backup create|list|verify|prune (ledger.v1.AdminService)
 #ifndef CLIENTS_LEDGERCTL_COMMANDS_H_
 #define CLIENTS_LEDGERCTL_COMMANDS_H_
 

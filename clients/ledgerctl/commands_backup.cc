@@ -1,6 +1,7 @@
-// backup create|list|verify: online backups through ledger.v1.AdminService.
+// backup create|list|verify|prune: online backups through ledger.v1.AdminService.
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 
 #include "clients/ledgerctl/commands.h"
@@ -52,9 +53,18 @@ void PrintBackupDetail(std::ostream& out, const ledger::v1::BackupInfo& backup) 
       << backup.schema_version() << "\n";
 }
 
+// Flags that belong to one action only.
+void CheckFlags(const CommandContext& context, const std::string& action) {
+  if (context.args.Has("deep") && action != "verify") throw UsageError("--deep: only with backup verify");
+  for (const char* flag : {"keep", "dry-run"}) {
+    if (context.args.Has(flag) && action != "prune") {
+      throw UsageError(std::string("--") + flag + ": only with backup prune");
+    }
+  }
+}
+
 int Create(CommandContext& context) {
   if (context.args.positionals.size() > 1) throw UsageError("backup create: takes no BACKUP_ID");
-  if (context.args.Has("deep")) throw UsageError("--deep: only with backup verify");
   ledger::v1::CreateBackupResponse response;
   auto call = context.client.UnaryContext();
   context.client.Check(context.client.admin().CreateBackup(call.get(), {}, &response));
@@ -69,7 +79,6 @@ int Create(CommandContext& context) {
 
 int List(CommandContext& context) {
   if (context.args.positionals.size() > 1) throw UsageError("backup list: takes no BACKUP_ID");
-  if (context.args.Has("deep")) throw UsageError("--deep: only with backup verify");
   ledger::v1::ListBackupsResponse response;
   auto call = context.client.UnaryContext();
   context.client.Check(context.client.admin().ListBackups(call.get(), {}, &response));
@@ -125,14 +134,60 @@ int Verify(CommandContext& context) {
   return kExitOk;
 }
 
+int Prune(CommandContext& context) {
+  if (context.args.positionals.size() > 1) throw UsageError("backup prune: takes no BACKUP_ID (use --keep N)");
+  std::optional<uint64_t> keep = context.args.GetUint("keep");
+  if (!keep) throw UsageError("backup prune: --keep N is required (how many of the newest backups stay)");
+  if (*keep == 0 || *keep > UINT32_MAX) throw UsageError("--keep: must be 1..4294967295");
+  ledger::v1::PruneBackupsRequest request;
+  request.set_keep_newest(static_cast<uint32_t>(*keep));
+  request.set_dry_run(context.args.Has("dry-run"));
+  ledger::v1::PruneBackupsResponse response;
+  auto call = context.client.UnaryContext();
+  context.client.Check(context.client.admin().PruneBackups(call.get(), request, &response));
+  if (context.json_output) {
+    // One line per backup; "outcome" says what pruning did with it.
+    for (const auto& backup : response.deleted()) {
+      context.out << BackupJson(backup, JsonObject().String("outcome", request.dry_run() ? "would_delete" : "deleted"))
+                  << "\n";
+    }
+    for (const auto& backup : response.kept()) {
+      context.out << BackupJson(backup, JsonObject().String("outcome", "kept")) << "\n";
+    }
+    for (uint32_t id : response.corrupt_left()) {
+      context.out << JsonObject().String("outcome", "corrupt_left").Uint("backup_id", id).Build() << "\n";
+    }
+    return kExitOk;
+  }
+  const char* verb = request.dry_run() ? "would delete" : "deleted";
+  if (response.deleted().empty()) {
+    context.out << "nothing to delete: " << response.kept_size() << " backups, keeping the newest " << *keep
+                << "\n";
+  }
+  for (const auto& backup : response.deleted()) {
+    context.out << verb << " backup " << backup.backup_id() << "  " << FormatWib(backup.created_at_micros())
+                << "  head position " << backup.head_position() << "\n";
+  }
+  for (const auto& backup : response.kept()) {
+    context.out << "kept backup " << backup.backup_id() << "  " << FormatWib(backup.created_at_micros())
+                << "  head position " << backup.head_position() << "\n";
+  }
+  for (uint32_t id : response.corrupt_left()) {
+    context.out << "left backup " << id << "  CORRUPT (delete it yourself once you know why)\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunBackup(CommandContext& context) {
   const std::string& action = context.args.positionals[0];
+  CheckFlags(context, action);
   if (action == "create") return Create(context);
   if (action == "list") return List(context);
   if (action == "verify") return Verify(context);
-  throw UsageError("backup: '" + action + "' is not one of create, list, verify");
+  if (action == "prune") return Prune(context);
+  throw UsageError("backup: '" + action + "' is not one of create, list, verify, prune");
 }
 
 }  // namespace ledgerctl

@@ -1,5 +1,5 @@
 // Backups end to end, through real processes: ledgerd with --backup_dir and
-// signed heads, the real `ledgerctl backup create|list|verify`, and
+// signed heads, the real `ledgerctl backup create|list|verify|prune`, and
 // `ledgerd --restore_from` into a new data directory, which a ledgerd then
 // serves. A restore that would roll back the witnessed head is refused
 // unless --allow_rollback (the old witness is kept); a damaged backup and a
@@ -146,6 +146,44 @@ TEST_F(LedgerctlBackupTest, ARestoreThatRollsBackTheWitnessedHeadIsRefusedUnless
   ASSERT_EQ(head.code, 0) << head.err;
   EXPECT_EQ(Number(JsonLines(head.out).at(0), "position"), 3);
   EXPECT_TRUE(JsonLines(head.out).at(0).fields().at("writable").bool_value()) << head.out;
+}
+
+TEST_F(LedgerctlBackupTest, PruneKeepsTheNewestBackupsAndRefusesBadCounts) {
+  for (int i = 0; i < 3; ++i) {
+    AppendMany(3, "p" + std::to_string(i) + "-");
+    ASSERT_EQ(Run({"backup", "create"}).code, 0);
+  }
+  Result planned = Run({"backup", "prune", "--keep", "1", "--dry-run"});
+  ASSERT_EQ(planned.code, 0) << planned.err;
+  EXPECT_THAT(planned.out, AllOf(HasSubstr("would delete backup 1"), HasSubstr("would delete backup 2"),
+                                 HasSubstr("kept backup 3")));
+  ASSERT_EQ(JsonLines(Run({"backup", "list", "--json"}).out).size(), 3u) << "a dry run deleted something";
+
+  Result pruned = Run({"backup", "prune", "--keep", "2", "--json"});
+  ASSERT_EQ(pruned.code, 0) << pruned.err;
+  std::vector<Json> lines = JsonLines(pruned.out);
+  ASSERT_EQ(lines.size(), 3u) << pruned.out;
+  EXPECT_EQ(Str(lines[0], "outcome"), "deleted");
+  EXPECT_EQ(Number(lines[0], "backup_id"), 1);
+  EXPECT_EQ(Number(lines[0], "head_position"), 3);
+  EXPECT_EQ(Str(lines[1], "outcome"), "kept");
+  EXPECT_EQ(Number(lines[1], "backup_id"), 2);
+  EXPECT_EQ(Str(lines[2], "outcome"), "kept");
+  std::vector<Json> listed = JsonLines(Run({"backup", "list", "--json"}).out);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(Number(listed[0], "backup_id"), 2);
+  EXPECT_EQ(Run({"backup", "verify", "2", "--deep"}).code, 0);
+
+  Result zero = Run({"backup", "prune", "--keep", "0"});
+  EXPECT_EQ(zero.code, 2);
+  EXPECT_THAT(zero.err, HasSubstr("--keep: must be 1.."));
+  Result missing = Run({"backup", "prune"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("--keep N is required"));
+  Result misplaced = Run({"backup", "list", "--keep", "1"});
+  EXPECT_EQ(misplaced.code, 2);
+  EXPECT_THAT(misplaced.err, HasSubstr("--keep: only with backup prune"));
+  EXPECT_EQ(JsonLines(Run({"backup", "list", "--json"}).out).size(), 2u);
 }
 
 TEST_F(LedgerctlBackupTest, ADamagedBackupIsReportedAndNotRestored) {

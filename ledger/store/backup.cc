@@ -468,6 +468,47 @@ absl::StatusOr<BackupVerification> VerifyBackup(const VerifyBackupOptions& optio
   return verification;
 }
 
+absl::StatusOr<PruneBackupsResult> PruneBackups(const PruneBackupsOptions& options) {
+  if (options.backup_dir.empty()) return absl::InvalidArgumentError("backup_dir: is required");
+  if (options.keep_newest == 0) {
+    return absl::InvalidArgumentError("keep_newest: must be at least 1 (pruning never deletes every backup)");
+  }
+  PruneBackupsResult result;
+  {
+    ASSIGN_OR_RETURN(auto engine, OpenReadOnly(options.backup_dir));
+    absl::StatusOr<BackupInfo> newest = CheckBackupFiles(*engine, options.backup_dir, /*id=*/0);
+    if (!newest.ok()) {
+      if (absl::IsNotFound(newest.status())) return newest.status();
+      return absl::Status(newest.status().code(),
+                          absl::StrCat("nothing deleted: the newest backup must verify before older ones go, and ",
+                                       newest.status().message()));
+    }
+    ASSIGN_OR_RETURN(BackupListing listing, ListBackups(options.backup_dir));
+    if (listing.backups.empty() || listing.backups.back().backup_id != newest->backup_id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "nothing deleted: the backups of '", options.backup_dir, "' changed while pruning; try again"));
+    }
+    const size_t deleted = listing.backups.size() > options.keep_newest
+                               ? listing.backups.size() - options.keep_newest
+                               : 0;
+    result.deleted.assign(listing.backups.begin(), listing.backups.begin() + deleted);
+    result.kept.assign(listing.backups.begin() + deleted, listing.backups.end());
+    for (const auto& corrupt : listing.corrupt) result.corrupt_left.push_back(corrupt.first);
+  }
+  if (options.dry_run || result.deleted.empty()) return result;
+  ASSIGN_OR_RETURN(auto engine, OpenWritable(options.backup_dir));
+  for (const BackupInfo& backup : result.deleted) {
+    RETURN_IF_ERROR(FromRocks(engine->DeleteBackup(backup.backup_id),
+                              absl::StrCat("deleting ", BackupName(options.backup_dir, backup.backup_id))));
+    // A crash just before this leaves a digest that names no backup:
+    // harmless, as BackupEngine never reuses an id.
+    std::error_code ignored;
+    fs::remove(DigestFile(options.backup_dir, backup.backup_id), ignored);
+  }
+  RETURN_IF_ERROR(PosixFileOps()->SyncDirectory(absl::StrCat(options.backup_dir, "/", kDigestDir)));
+  return result;
+}
+
 absl::StatusOr<RestoreResult> RestoreBackup(const RestoreBackupOptions& options) {
   if (options.backup_dir.empty()) return absl::InvalidArgumentError("restore_from: is required");
   RETURN_IF_ERROR(CheckTargetIsEmpty(options.data_dir));

@@ -123,6 +123,30 @@ struct BackupVerification {
 // file or position otherwise; NotFound for an unknown id.
 absl::StatusOr<BackupVerification> VerifyBackup(const VerifyBackupOptions& options);
 
+struct PruneBackupsOptions {
+  std::string backup_dir;
+  // How many of the newest valid backups stay; at least 1.
+  uint32_t keep_newest = 0;
+  // Report what would be deleted; delete nothing.
+  bool dry_run = false;
+};
+
+struct PruneBackupsResult {
+  std::vector<BackupInfo> deleted;  // oldest first; with dry_run, what would be
+  std::vector<BackupInfo> kept;     // oldest first
+  // Corrupt backups (unreadable metadata) are never deleted by pruning: they
+  // are evidence, and the operator removes them knowingly.
+  std::vector<uint32_t> corrupt_left;
+};
+
+// Deletes every valid backup but the newest `keep_newest`, with the files
+// only they hold, and their digest files. First the newest backup is
+// verified (digest and every file's checksum): pruning never leaves a
+// directory whose newest backup cannot be restored. InvalidArgument naming
+// keep_newest when it is 0; DataLoss, nothing deleted, when the newest
+// backup does not verify; NotFound when the directory holds no backup.
+absl::StatusOr<PruneBackupsResult> PruneBackups(const PruneBackupsOptions& options);
+
 struct RestoreBackupOptions {
   std::string backup_dir;
   uint32_t backup_id = 0;  // 0: the latest

@@ -217,6 +217,98 @@ TEST_F(BackupTest, DeepVerificationRestoresAndVerifiesTheWholeLogInScratch) {
   EXPECT_THAT(ListBackups(dir_.Sub("nowhere")), StatusIs(absl::StatusCode::kNotFound));
 }
 
+std::vector<uint32_t> Ids(const std::vector<BackupInfo>& backups) {
+  std::vector<uint32_t> ids;
+  for (const BackupInfo& backup : backups) ids.push_back(backup.backup_id);
+  return ids;
+}
+
+TEST_F(BackupTest, PruningKeepsTheNewestBackupsAndDeletesTheRestWithTheirFiles) {
+  std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
+  for (int i = 0; i < 4; ++i) {
+    AppendEvents(*log, 10, absl::StrCat("b", i, "-"));
+    ASSERT_THAT(CreateBackup(*log, CreateOptions()), IsOk());
+  }
+  const std::string backups = dir_.Sub("backups");
+  PruneBackupsOptions options;
+  options.backup_dir = backups;
+  options.keep_newest = 2;
+
+  options.dry_run = true;
+  absl::StatusOr<PruneBackupsResult> planned = PruneBackups(options);
+  ASSERT_THAT(planned, IsOk());
+  EXPECT_EQ(Ids(planned->deleted), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(Ids(planned->kept), (std::vector<uint32_t>{3, 4}));
+  EXPECT_EQ(ListBackups(backups)->backups.size(), 4u) << "a dry run deleted something";
+
+  options.dry_run = false;
+  absl::StatusOr<PruneBackupsResult> pruned = PruneBackups(options);
+  ASSERT_THAT(pruned, IsOk());
+  EXPECT_EQ(Ids(pruned->deleted), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(pruned->deleted[0].manifest.head_position, 10u);
+  EXPECT_EQ(Ids(pruned->kept), (std::vector<uint32_t>{3, 4}));
+  absl::StatusOr<BackupListing> listing = ListBackups(backups);
+  ASSERT_THAT(listing, IsOk());
+  EXPECT_EQ(Ids(listing->backups), (std::vector<uint32_t>{3, 4}));
+  EXPECT_TRUE(listing->corrupt.empty());
+  for (uint32_t gone : {1u, 2u}) {
+    EXPECT_FALSE(fs::exists(absl::StrCat(backups, "/meta/", gone))) << gone;
+    EXPECT_FALSE(fs::exists(absl::StrCat(backups, "/private/", gone))) << gone;
+    EXPECT_FALSE(fs::exists(absl::StrCat(backups, "/ledger-digests/", gone))) << gone;
+  }
+  // What stays is whole: both kept backups restore and verify.
+  absl::StatusOr<BackupVerification> third = VerifyBackup(VerifyOptions(3, true));
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ(third->verified_events, 30u);
+  ASSERT_THAT(VerifyBackup(VerifyOptions(4, true)), IsOk());
+
+  // Fewer backups than asked to keep: nothing to do.
+  options.keep_newest = 10;
+  absl::StatusOr<PruneBackupsResult> nothing = PruneBackups(options);
+  ASSERT_THAT(nothing, IsOk());
+  EXPECT_TRUE(nothing->deleted.empty());
+  EXPECT_EQ(Ids(nothing->kept), (std::vector<uint32_t>{3, 4}));
+
+  options.keep_newest = 0;
+  EXPECT_THAT(PruneBackups(options), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("keep_newest")));
+  options.keep_newest = 1;
+  options.backup_dir = dir_.Sub("nowhere");
+  EXPECT_THAT(PruneBackups(options), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Ids(ListBackups(backups)->backups), (std::vector<uint32_t>{3, 4}));
+}
+
+TEST_F(BackupTest, PruningRefusesWhenTheNewestBackupDoesNotVerifyAndDeletesNothing) {
+  std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
+  for (int i = 0; i < 3; ++i) {
+    AppendEvents(*log, 10, absl::StrCat("b", i, "-"));
+    ASSERT_THAT(CreateBackup(*log, CreateOptions()), IsOk());
+  }
+  const std::string backups = dir_.Sub("backups");
+  std::string damaged_file;
+  for (const auto& entry : fs::directory_iterator(backups + "/private/3")) {
+    if (entry.is_regular_file() && fs::file_size(entry.path()) > 0) damaged_file = entry.path().string();
+  }
+  ASSERT_FALSE(damaged_file.empty());
+  const std::string original = ReadBytes(damaged_file);
+  std::string damaged = original;
+  damaged[damaged.size() / 2] ^= 0x01;
+  WriteBytes(damaged_file, damaged);
+
+  PruneBackupsOptions options;
+  options.backup_dir = backups;
+  options.keep_newest = 1;
+  EXPECT_THAT(PruneBackups(options),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("nothing deleted: the newest backup must verify")));
+  EXPECT_EQ(Ids(ListBackups(backups)->backups), (std::vector<uint32_t>{1, 2, 3}));
+  ASSERT_THAT(VerifyBackup(VerifyOptions(1, true)), IsOk()) << "a refused pruning touched backup 1";
+
+  WriteBytes(damaged_file, original);
+  absl::StatusOr<PruneBackupsResult> pruned = PruneBackups(options);
+  ASSERT_THAT(pruned, IsOk());
+  EXPECT_EQ(Ids(pruned->deleted), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(Ids(ListBackups(backups)->backups), (std::vector<uint32_t>{3}));
+}
+
 TEST_F(BackupTest, RestoreRefusesANonEmptyTargetAndTouchesNothing) {
   std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
   AppendEvents(*log, 5);
