@@ -79,6 +79,15 @@ class BackupTest : public ::testing::Test {
     options.scratch_dir = dir_.Sub("scratch");
     return options;
   }
+  // Backups 1..count of a log in dir_/data, holding 10, 20, ... events.
+  void BackUpEveryTenEvents(int count) {
+    std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
+    ASSERT_NE(log, nullptr);
+    for (int i = 0; i < count; ++i) {
+      AppendEvents(*log, 10, absl::StrCat("b", i, "-"));
+      ASSERT_THAT(CreateBackup(*log, CreateOptions()), IsOk());
+    }
+  }
   RestoreBackupOptions RestoreOptions(const std::string& target, uint32_t id = 0) const {
     RestoreBackupOptions options;
     options.backup_dir = dir_.Sub("backups");
@@ -224,11 +233,7 @@ std::vector<uint32_t> Ids(const std::vector<BackupInfo>& backups) {
 }
 
 TEST_F(BackupTest, PruningKeepsTheNewestBackupsAndDeletesTheRestWithTheirFiles) {
-  std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
-  for (int i = 0; i < 4; ++i) {
-    AppendEvents(*log, 10, absl::StrCat("b", i, "-"));
-    ASSERT_THAT(CreateBackup(*log, CreateOptions()), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(BackUpEveryTenEvents(4));
   const std::string backups = dir_.Sub("backups");
   PruneBackupsOptions options;
   options.backup_dir = backups;
@@ -278,11 +283,7 @@ TEST_F(BackupTest, PruningKeepsTheNewestBackupsAndDeletesTheRestWithTheirFiles) 
 }
 
 TEST_F(BackupTest, PruningRefusesWhenTheNewestBackupDoesNotVerifyAndDeletesNothing) {
-  std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
-  for (int i = 0; i < 3; ++i) {
-    AppendEvents(*log, 10, absl::StrCat("b", i, "-"));
-    ASSERT_THAT(CreateBackup(*log, CreateOptions()), IsOk());
-  }
+  ASSERT_NO_FATAL_FAILURE(BackUpEveryTenEvents(3));
   const std::string backups = dir_.Sub("backups");
   std::string damaged_file;
   for (const auto& entry : fs::directory_iterator(backups + "/private/3")) {
