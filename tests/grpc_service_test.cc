@@ -618,6 +618,40 @@ TEST_F(GrpcServiceTest, HealthCheckServesTheLedgerService) {
 #endif
 }
 
+// A call that does not end by itself (a health Watch) holds the stop for the
+// grace period and no longer: then it is cancelled (calls_in_flight.h; the
+// path where CallsInFlight::AwaitNone reaches its deadline).
+TEST_F(GrpcServiceTest, ShutdownCancelsACallStillOpenAtTheEndOfTheGrace) {
+#ifdef LEDGER_TEST_HAVE_HEALTH_PROTO
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  SetDeadline(&context, absl::Seconds(60));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("ledger.v1.LedgerService");
+  std::unique_ptr<grpc::ClientReaderInterface<grpc::health::v1::HealthCheckResponse>> watch =
+      health->Watch(&context, request);
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(watch->Read(&response));
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  const absl::Duration grace = absl::Milliseconds(800);
+  const absl::Time start = absl::Now();
+  server_->Shutdown(grace);
+  const absl::Duration took = absl::Now() - start;
+  while (watch->Read(&response)) {
+  }
+  const grpc::Status status = watch->Finish();
+  EXPECT_FALSE(status.ok()) << "the watch ended normally, so it was not in flight at the deadline";
+  EXPECT_GE(took, grace - absl::Milliseconds(50)) << "the stop did not wait for the call in flight";
+  EXPECT_LT(took, absl::Seconds(10)) << "the call held the stop past its grace period";
+  std::printf("a call open through the grace of %s: stopped in %s, the call ended %d %s\n",
+              absl::FormatDuration(grace).c_str(), absl::FormatDuration(took).c_str(), status.error_code(),
+              status.error_message().c_str());
+#else
+  GTEST_SKIP() << "grpc/health/v1/health.proto (package grpc-proto) was not found at build time";
+#endif
+}
+
 // --- Bad input -------------------------------------------------------------
 
 TEST_F(GrpcServiceTest, BadInputGetsItsCodeAndNamesTheField) {
