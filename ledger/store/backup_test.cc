@@ -310,6 +310,30 @@ TEST_F(BackupTest, PruningRefusesWhenTheNewestBackupDoesNotVerifyAndDeletesNothi
   EXPECT_EQ(Ids(ListBackups(backups)->backups), (std::vector<uint32_t>{3}));
 }
 
+// A backup whose metadata cannot be read may be evidence (tampering, a
+// failing disk): pruning reports it and leaves it for the operator.
+TEST_F(BackupTest, PruningLeavesACorruptBackupAlone) {
+  ASSERT_NO_FATAL_FAILURE(BackUpEveryTenEvents(3));
+  const std::string backups = dir_.Sub("backups");
+  const std::string meta = backups + "/meta/1";
+  WriteBytes(meta, "not a backup's metadata\n");
+  PruneBackupsOptions options;
+  options.backup_dir = backups;
+  options.keep_newest = 1;
+  absl::StatusOr<PruneBackupsResult> pruned = PruneBackups(options);
+  ASSERT_THAT(pruned, IsOk());
+  EXPECT_EQ(Ids(pruned->deleted), (std::vector<uint32_t>{2}));
+  EXPECT_EQ(Ids(pruned->kept), (std::vector<uint32_t>{3}));
+  EXPECT_EQ(pruned->corrupt_left, (std::vector<uint32_t>{1}));
+  EXPECT_EQ(ReadBytes(meta), "not a backup's metadata\n");
+  absl::StatusOr<BackupListing> listing = ListBackups(backups);
+  ASSERT_THAT(listing, IsOk());
+  EXPECT_EQ(Ids(listing->backups), (std::vector<uint32_t>{3}));
+  ASSERT_EQ(listing->corrupt.size(), 1u);
+  EXPECT_EQ(listing->corrupt[0].first, 1u);
+  ASSERT_THAT(VerifyBackup(VerifyOptions(3, true)), IsOk());
+}
+
 TEST_F(BackupTest, RestoreRefusesANonEmptyTargetAndTouchesNothing) {
   std::unique_ptr<ClosableEventLog> log = Open(dir_.Sub("data"));
   AppendEvents(*log, 5);
