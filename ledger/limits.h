@@ -192,6 +192,11 @@ inline constexpr int kGrpcMaxPingStrikes = 2;
 // transparently on their next call): idle connections otherwise hold buffers
 // and a file descriptor each. Open subscriptions keep a connection busy.
 inline constexpr int64_t kGrpcMaxConnectionIdleMillis = 5 * 60'000;
+// How often ledgerd gives the allocator's free pages back to the system
+// (util/memory_trimmer.h): often enough that a compaction's burst is not
+// counted as resident for long, rarely enough that the few milliseconds a
+// trim holds each malloc arena do not matter.
+inline constexpr int64_t kMemoryTrimIntervalMillis = 10'000;
 // Server-side time budget of one unary call whose work grows with the log
 // (audit folds, reports, verification, auditor bundles): the client's
 // deadline, but never more than the maximum, and the default when the client

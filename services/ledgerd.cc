@@ -44,6 +44,7 @@
 #include "ledger/store/backup.h"
 #include "ledger/store/rocks_event_log.h"
 #include "ledger/util/log.h"
+#include "ledger/util/memory_trimmer.h"
 #include "ledger/util/status_macros.h"
 #include "services/server.h"
 
@@ -86,6 +87,9 @@ ABSL_FLAG(int64_t, write_retry_interval_ms, 5000,
           "after a failed write (I/O error, full disk) the ledger refuses writes and stays "
           "readable; this often it reopens the database, re-verifies it and resumes writes if "
           "the cause is gone (0: never; a restart then resumes). docs/DURABILITY.md");
+ABSL_FLAG(int64_t, memory_trim_interval_ms, ledger::limits::kMemoryTrimIntervalMillis,
+          "give the allocator's free memory back to the system this often (0: never); see "
+          "ledger/util/memory_trimmer.h");
 ABSL_FLAG(std::string, backup_dir, "",
           "directory of online backups (ledger.v1.AdminService, `ledgerctl backup`); backups are "
           "written only here. Keep it outside the data directory, ideally on other storage. Empty: "
@@ -376,6 +380,13 @@ int main(int argc, char** argv) {
     server_options.write_recovery.retry_interval = absl::Milliseconds(retry_ms);
   } else if (retry_ms < 0) {
     LEDGER_LOG_ERROR("write_retry_interval_ms: must be 0 (never) or a positive number of milliseconds");
+    return 1;
+  }
+  std::unique_ptr<ledger::MemoryTrimmer> trimmer;
+  if (int64_t trim_ms = absl::GetFlag(FLAGS_memory_trim_interval_ms); trim_ms > 0) {
+    trimmer = std::make_unique<ledger::MemoryTrimmer>(absl::Milliseconds(trim_ms));
+  } else if (trim_ms < 0) {
+    LEDGER_LOG_ERROR("memory_trim_interval_ms: must be 0 (never) or a positive number of milliseconds");
     return 1;
   }
   server_options.admin.backup_dir = absl::GetFlag(FLAGS_backup_dir);
