@@ -219,13 +219,22 @@ TEST_F(MalformedRequestTest, MetadataOverTheLimitIsRefusedAndTheServerServesOn) 
     ADD_FAILURE() << "not served again after " << refused_bytes << " bytes of metadata";
     return false;
   };
+  // Refused: RESOURCE_EXHAUSTED naming the metadata size, or, when the
+  // server closed the connection while the client was still sending its
+  // header block (seen on a loaded machine), UNAVAILABLE on a broken
+  // connection. Either way nothing was served, and serves_again checks the
+  // server lived on.
+  auto expect_refused = [](const grpc::Status& status) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) return;
+    EXPECT_THAT(status, GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, HasSubstr("metadata size")));
+  };
   // Above gRPC's default of 8 KiB, below ours: the limit set is ours.
   EXPECT_THAT(get_head_with(12 << 10), GrpcOk());
   for (size_t bytes : {size_t{limits::kGrpcMaxMetadataBytes} + 1024, size_t{1} << 20}) {
     grpc::Status status = get_head_with(bytes);
     std::cout << bytes << " bytes of metadata: " << status.error_code() << " "
               << status.error_message() << "\n";
-    EXPECT_THAT(status, GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, HasSubstr("metadata size")));
+    expect_refused(status);
     serves_again(bytes);
   }
   // Many small entries count as much as one large one.
@@ -235,7 +244,7 @@ TEST_F(MalformedRequestTest, MetadataOverTheLimitIsRefusedAndTheServerServesOn) 
   v1::GetHeadResponse head;
   grpc::Status status = stub->GetHead(&context, v1::GetHeadRequest(), &head);
   std::cout << "2000 metadata entries: " << status.error_code() << " " << status.error_message() << "\n";
-  EXPECT_THAT(status, GrpcIs(grpc::StatusCode::RESOURCE_EXHAUSTED, HasSubstr("metadata size")));
+  expect_refused(status);
   serves_again(2000);
 }
 
