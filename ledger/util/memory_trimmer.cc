@@ -1,9 +1,5 @@
 #include "ledger/util/memory_trimmer.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -17,16 +13,6 @@ bool TrimAllocatorNow() {
 #else
   return false;
 #endif
-}
-
-uint64_t ResidentBytes() {
-  FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return 0;
-  unsigned long long size_pages = 0, resident_pages = 0;
-  const int read = std::fscanf(statm, "%llu %llu", &size_pages, &resident_pages);
-  std::fclose(statm);
-  if (read != 2) return 0;
-  return static_cast<uint64_t>(resident_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 MemoryTrimmer::MemoryTrimmer(absl::Duration interval) : interval_(interval) {

@@ -16,10 +16,10 @@
 // its free pages; threads allocating from that arena wait that long
 // (milliseconds). Released pages cost a page fault when reused.
 //
-// On a C library other than glibc, Trim does nothing.
+// On a C library other than glibc, TrimAllocatorNow does nothing.
 //
-// Thread-safety: TrimNow may be called from any thread; a MemoryTrimmer is
-// started and stopped by one owner.
+// Thread-safety: TrimAllocatorNow may be called from any thread; a
+// MemoryTrimmer is started and stopped by one owner.
 #ifndef LEDGER_UTIL_MEMORY_TRIMMER_H_
 #define LEDGER_UTIL_MEMORY_TRIMMER_H_
 
@@ -34,9 +34,6 @@ namespace ledger {
 
 // Releases the allocator's free pages now; true if the C library has a trim.
 bool TrimAllocatorNow();
-
-// The process's resident memory in bytes (/proc/self/statm), or 0 if unknown.
-uint64_t ResidentBytes();
 
 // Trims every `interval` on a thread of its own until destroyed.
 class MemoryTrimmer {

@@ -1,5 +1,8 @@
 #include "ledger/util/memory_trimmer.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -11,6 +14,17 @@ namespace ledger {
 namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
+
+// This process's resident memory in bytes (/proc/self/statm), or 0.
+uint64_t ResidentBytes() {
+  FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  unsigned long long size_pages = 0, resident_pages = 0;
+  const int read = std::fscanf(statm, "%llu %llu", &size_pages, &resident_pages);
+  std::fclose(statm);
+  if (read != 2) return 0;
+  return static_cast<uint64_t>(resident_pages) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
 
 // Freed memory below a live allocation stays with glibc's malloc until a
 // trim gives it back: the situation a compaction's burst leaves in ledgerd.
